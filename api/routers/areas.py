@@ -1,0 +1,28 @@
+"""Administrative areas: district, subdistricts, communities."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query
+
+from api.deps import SessionDep
+from api.responses import GeoJSONResponse
+from gisgrid.db import queries
+
+router = APIRouter(prefix="/v1/areas", tags=["areas"])
+
+
+@router.get("", summary="List administrative areas")
+def list_areas(
+    session: SessionDep,
+    level: Literal["district", "subdistrict", "community"] | None = None,
+    parent: str | None = Query(None, description="Only the children of this area code"),
+) -> dict[str, Any]:
+    return {"areas": queries.list_areas(session, level=level, parent=parent)}
+
+
+@router.get("/{code}", summary="One area with its boundary (GeoJSON Feature)",
+            response_class=GeoJSONResponse)
+def get_area(code: str, session: SessionDep) -> Any:
+    return GeoJSONResponse(queries.area_feature(session, code))

@@ -1,0 +1,24 @@
+"""Liveness and database health."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from api.errors import error_body
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health", summary="Is the service up and is PostGIS reachable?")
+def health(request: Request) -> Any:
+    try:
+        with request.app.state.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # any failure to reach the database means "unhealthy"
+        return JSONResponse(error_body("database_unavailable", f"database unreachable: {exc}"),
+                            status_code=503)
+    return {"status": "ok", "database": "ok"}

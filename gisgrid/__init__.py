@@ -1,0 +1,1 @@
+"""gisgrid: plan, check and serve community service grids on PostGIS."""

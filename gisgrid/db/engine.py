@@ -1,0 +1,87 @@
+"""Engine and sessions: which database, and getting it to the current schema."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from gisgrid.db.local import LocalCluster
+from gisgrid.errors import DatabaseUnavailableError
+from gisgrid.settings import DatabaseSettings
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def resolve_database_url(settings: DatabaseSettings, *, database: str | None = None) -> str:
+    """URL of the database to use, starting the embedded cluster when none is set.
+
+    With ``GISGRID_DATABASE_URL`` set, that URL (``database`` replaces its database
+    name); otherwise the local cluster under ``settings.home`` is brought up.
+    """
+    if settings.database_url:
+        url = make_url(settings.database_url)
+        if database:
+            url = url.set(database=database)
+        return url.render_as_string(hide_password=False)
+    return LocalCluster(settings.home, settings.pg_bin).up(database)
+
+
+def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+    """A pooled engine with ``pool_pre_ping`` (connections survive server restarts)."""
+    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any error."""
+    with make_sessionmaker(engine)() as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def ensure_postgis(engine: Engine) -> str:
+    """Create the PostGIS extension if needed; return its version."""
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+            return str(conn.execute(text("SELECT postgis_lib_version()")).scalar_one())
+    except OperationalError as exc:
+        raise DatabaseUnavailableError(
+            f"Cannot reach PostGIS at {engine.url.render_as_string(hide_password=True)}: "
+            f"{exc.orig}"
+        ) from exc
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to ``revision`` with Alembic (PostGIS created first)."""
+    from alembic import command
+    from alembic.config import Config
+
+    ensure_postgis(engine)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The Alembic revision the database is at (None before the first migration)."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()

@@ -1,0 +1,289 @@
+"""The grid model: areas, plan versions, grids, the things in them, and who serves them.
+
+Every large table carries ``district_code`` (the GB/T 2260 county code, e.g. 610802) so
+it can be distributed by district (Citus) and so one district's data can be loaded,
+replaced or dropped alone. All geometry is lon/lat WGS84 (SRID 4326, see
+``gisgrid.settings.STORAGE_SRID``); areas and lengths are computed in a metric CRS.
+
+Plan versions ("generations", as in MapIt): a ``plan`` is one version of the grid
+layout of a scope area (a district, subdistrict or community). It is ``draft`` while
+planners edit it, ``active`` while it is in force, ``retired`` afterwards; the
+database allows at most one active plan per scope (a partial unique index). Grids
+belong to exactly one plan, so an old plan keeps its grids and lookups "as of" a date
+can use the plan effective then. People (``staff``) exist independently of plans and
+are linked to grids through ``grid_staff``, so a redraw can keep the same team.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from gisgrid.settings import STORAGE_SRID
+
+AREA_LEVELS = ("district", "subdistrict", "community")
+PLAN_STATUSES = ("draft", "active", "retired")
+GRID_KINDS = ("residential", "business", "special")
+STAFF_ROLES = ("leader", "full_time", "part_time")
+
+
+def _geom(kind: str) -> Geometry:
+    # spatial_index=True makes geoalchemy2 create a GiST index for every geometry column.
+    return Geometry(kind, srid=STORAGE_SRID, spatial_index=True)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class AdminArea(Base):
+    """District, subdistrict (街道/乡镇) or community (社区/村), with its official code."""
+
+    __tablename__ = "admin_area"
+    __table_args__ = (
+        CheckConstraint(_in("level", AREA_LEVELS), name="admin_area_level"),
+        CheckConstraint("ST_IsValid(boundary)", name="admin_area_valid_boundary"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    level: Mapped[str] = mapped_column(String(12))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("admin_area.id", ondelete="CASCADE"))
+    district_code: Mapped[str] = mapped_column(String(6), index=True)
+    boundary: Mapped[Any] = mapped_column(_geom("MULTIPOLYGON"))
+
+    parent: Mapped[AdminArea | None] = relationship(remote_side=[id])
+
+
+class Plan(Base):
+    """One version of a scope's grid layout (draft → active → retired)."""
+
+    __tablename__ = "plan"
+    __table_args__ = (
+        CheckConstraint(_in("status", PLAN_STATUSES), name="plan_status"),
+        CheckConstraint(
+            "effective_to IS NULL OR effective_from IS NULL OR effective_to > effective_from",
+            name="plan_effective_range",
+        ),
+        # The rule "one active plan per scope at a time", kept by the database itself.
+        Index("plan_one_active_per_scope", "scope_id", unique=True,
+              postgresql_where=text("status = 'active'")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope_id: Mapped[int] = mapped_column(ForeignKey("admin_area.id", ondelete="CASCADE"))
+    district_code: Mapped[str] = mapped_column(String(6), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(10), server_default="draft")
+    effective_from: Mapped[dt.date | None] = mapped_column(Date)
+    effective_to: Mapped[dt.date | None] = mapped_column(Date)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("plan.id", ondelete="SET NULL"))
+    author: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+    # Optimistic concurrency: every edit must name the version it read.
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    scope: Mapped[AdminArea] = relationship()
+
+
+class Grid(Base):
+    """A grid (网格) of one plan: standard code, kind and boundary."""
+
+    __tablename__ = "grid"
+    __table_args__ = (
+        UniqueConstraint("plan_id", "code", name="grid_code_per_plan"),
+        CheckConstraint(_in("kind", GRID_KINDS), name="grid_kind"),
+        CheckConstraint("ST_IsValid(boundary) AND NOT ST_IsEmpty(boundary)",
+                        name="grid_valid_boundary"),
+        CheckConstraint("code ~ '^[0-9]{15}$'", name="grid_code_format"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"), index=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("admin_area.id"), index=True)
+    district_code: Mapped[str] = mapped_column(String(6), index=True)
+    code: Mapped[str] = mapped_column(String(15))
+    seq: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(12), server_default="residential")
+    boundary: Mapped[Any] = mapped_column(_geom("MULTIPOLYGON"))
+
+    plan: Mapped[Plan] = relationship()
+    community: Mapped[AdminArea] = relationship()
+
+
+class Street(Base):
+    """A named street centre line or lane (路/街/巷)."""
+
+    __tablename__ = "street"
+    __table_args__ = (CheckConstraint("kind IN ('road', 'lane')", name="street_kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_code: Mapped[str] = mapped_column(String(6), index=True)
+    name: Mapped[str] = mapped_column(String(100), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    geom: Mapped[Any] = mapped_column(_geom("MULTILINESTRING"))
+
+
+class Building(Base):
+    """A building (楼栋) with its road address."""
+
+    __tablename__ = "building"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_code: Mapped[str] = mapped_column(String(6), index=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("admin_area.id"), index=True)
+    name: Mapped[str] = mapped_column(String(50))
+    estate: Mapped[str | None] = mapped_column(String(100), index=True)
+    address: Mapped[str] = mapped_column(String(200))
+    floors: Mapped[int | None] = mapped_column(Integer)
+    footprint: Mapped[Any] = mapped_column(_geom("POLYGON"))
+
+
+class Unit(Base):
+    """An entrance (单元) of a building."""
+
+    __tablename__ = "unit"
+    __table_args__ = (UniqueConstraint("building_id", "number", name="unit_number_per_building"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("building.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    entrance: Mapped[Any] = mapped_column(_geom("POINT"))
+
+
+class Household(Base):
+    """A household (住户): address, room, size and location."""
+
+    __tablename__ = "household"
+    __table_args__ = (CheckConstraint("size >= 1", name="household_size_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_code: Mapped[str] = mapped_column(String(6), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id", ondelete="CASCADE"), index=True)
+    building_id: Mapped[int | None] = mapped_column(
+        ForeignKey("building.id", ondelete="CASCADE"), index=True
+    )
+    room: Mapped[str | None] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column(Integer, server_default="1")
+    location: Mapped[Any] = mapped_column(_geom("POINT"))
+
+
+class Shop(Base):
+    """A shop or firm (商户)."""
+
+    __tablename__ = "shop"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_code: Mapped[str] = mapped_column(String(6), index=True)
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("admin_area.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    category: Mapped[str | None] = mapped_column(String(50))
+    address: Mapped[str | None] = mapped_column(String(200))
+    location: Mapped[Any] = mapped_column(_geom("POINT"))
+
+
+class Staff(Base):
+    """A person who serves grids. Personal data: never part of a public response."""
+
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_code: Mapped[str] = mapped_column(String(6), index=True)
+    name: Mapped[str] = mapped_column(String(50))
+    phone: Mapped[str | None] = mapped_column(String(20))
+
+
+class GridStaff(Base):
+    """The 1+1+X team of a grid: one leader, one full-time worker, X part-time workers."""
+
+    __tablename__ = "grid_staff"
+    __table_args__ = (
+        CheckConstraint(_in("role", STAFF_ROLES), name="grid_staff_role"),
+        # One leader and one full-time worker per grid; part-time workers unbounded.
+        Index("grid_staff_one_leader_one_full_time", "grid_id", "role", unique=True,
+              postgresql_where=text("role IN ('leader', 'full_time')")),
+    )
+
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grid.id", ondelete="CASCADE"), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(10))
+
+    staff: Mapped[Staff] = relationship()
+
+
+class Request(Base):
+    """A resident's request (诉求) about a place, tracked to resolution."""
+
+    __tablename__ = "request"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'in_progress', 'resolved')", name="request_status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_code: Mapped[str] = mapped_column(String(6), index=True)
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("admin_area.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(30), index=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), server_default="open")
+    reported_at: Mapped[dt.date] = mapped_column(Date)
+    location: Mapped[Any] = mapped_column(_geom("POINT"))
+
+
+class Resource(Base):
+    """Something that can help: venue, merchant, volunteer team, party unit, centre."""
+
+    __tablename__ = "resource"
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN ('venue', 'merchant', 'volunteer_team', 'party_unit', 'service_center')",
+            name="resource_kind",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_code: Mapped[str] = mapped_column(String(6), index=True)
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("admin_area.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    details: Mapped[str | None] = mapped_column(Text)
+    location: Mapped[Any] = mapped_column(_geom("POINT"))
+
+
+class AuditEvent(Base):
+    """Who did what to which record, and when (plan activations, edits, loads)."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor: Mapped[str | None] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(50))
+    entity: Mapped[str] = mapped_column(String(50))
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSONB)

@@ -1,0 +1,138 @@
+"""Read queries behind the API and maps: all spatial SQL lives here (MapIt's model).
+
+Functions take the session first and filters keyword-only. GeoJSON comes straight out
+of PostGIS (``ST_AsGeoJSON``), exterior rings forced counter-clockwise as RFC 7946 asks.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from gisgrid.errors import InvalidInputError, NotFoundError
+
+#: Decimal places of lon/lat in GeoJSON output: 7 digits is ~1 cm.
+GEOJSON_DIGITS = 7
+
+_PLAN_COLUMNS = """
+    p.id, p.name, p.status, p.effective_from, p.effective_to, p.parent_id, p.author,
+    p.note, p.version, p.created_at, a.code AS scope_code, a.name AS scope_name,
+    a.level AS scope_level,
+    (SELECT count(*) FROM grid g WHERE g.plan_id = p.id) AS grids
+"""
+
+
+def _plan_dict(row: Any) -> dict[str, Any]:
+    m = row._mapping
+    return {
+        "id": m["id"], "name": m["name"], "status": m["status"],
+        "scope": {"code": m["scope_code"], "name": m["scope_name"], "level": m["scope_level"]},
+        "effective_from": m["effective_from"].isoformat() if m["effective_from"] else None,
+        "effective_to": m["effective_to"].isoformat() if m["effective_to"] else None,
+        "parent_id": m["parent_id"], "author": m["author"], "note": m["note"],
+        "version": m["version"], "created_at": m["created_at"].isoformat(), "grids": m["grids"],
+    }
+
+
+def list_areas(session: Session, *, level: str | None = None,
+               parent: str | None = None) -> list[dict[str, Any]]:
+    """Administrative areas (no geometry), optionally one level or one parent's children."""
+    rows = session.execute(text("""
+        SELECT a.code, a.name, a.level, p.code AS parent_code,
+               round(ST_Area(a.boundary::geography)) AS area_m2
+        FROM admin_area a LEFT JOIN admin_area p ON p.id = a.parent_id
+        WHERE (CAST(:level AS text) IS NULL OR a.level = :level)
+          AND (CAST(:parent AS text) IS NULL OR p.code = :parent)
+        ORDER BY a.code
+    """), {"level": level, "parent": parent})
+    return [dict(r._mapping) for r in rows]
+
+
+def area_feature(session: Session, code: str) -> dict[str, Any]:
+    """One area as a GeoJSON Feature (boundary included)."""
+    row = session.execute(text(f"""
+        SELECT a.code, a.name, a.level, p.code AS parent_code,
+               round(ST_Area(a.boundary::geography)) AS area_m2,
+               ST_AsGeoJSON(ST_ForcePolygonCCW(a.boundary), {GEOJSON_DIGITS}) AS geometry
+        FROM admin_area a LEFT JOIN admin_area p ON p.id = a.parent_id
+        WHERE a.code = :code
+    """), {"code": code}).one_or_none()
+    if row is None:
+        raise NotFoundError(f"no area with code {code}")
+    props = dict(row._mapping)
+    geometry = json.loads(props.pop("geometry"))
+    return {"type": "Feature", "id": props["code"], "properties": props, "geometry": geometry}
+
+
+def list_plans(session: Session, *, status: str | None = None,
+               scope: str | None = None) -> list[dict[str, Any]]:
+    """Plan versions, newest first; ``status`` and ``scope`` (area code) filter."""
+    rows = session.execute(text(f"""
+        SELECT {_PLAN_COLUMNS} FROM plan p JOIN admin_area a ON a.id = p.scope_id
+        WHERE (CAST(:status AS text) IS NULL OR p.status = :status)
+          AND (CAST(:scope AS text) IS NULL OR a.code = :scope)
+        ORDER BY p.id DESC
+    """), {"status": status, "scope": scope})
+    return [_plan_dict(r) for r in rows]
+
+
+def get_plan(session: Session, plan_id: int) -> dict[str, Any]:
+    """One plan version."""
+    row = session.execute(text(f"""
+        SELECT {_PLAN_COLUMNS} FROM plan p JOIN admin_area a ON a.id = p.scope_id
+        WHERE p.id = :id
+    """), {"id": plan_id}).one_or_none()
+    if row is None:
+        raise NotFoundError(f"plan {plan_id} does not exist")
+    return _plan_dict(row)
+
+
+def grid_features(session: Session, plan_id: int, *, kind: str | None = None,
+                  community: str | None = None) -> dict[str, Any]:
+    """The grids of a plan as an RFC 7946 FeatureCollection, with household/shop counts.
+
+    Counts are by location (``ST_Covers``), so they are right for any plan version,
+    drafts included, without stored assignments.
+    """
+    get_plan(session, plan_id)  # 404 for an unknown plan rather than an empty collection
+    if kind is not None and kind not in ("residential", "business", "special"):
+        raise InvalidInputError(f"unknown grid kind {kind!r}")
+    rows = session.execute(text(f"""
+        SELECT g.id, g.code, g.seq, g.name, g.kind, g.plan_id,
+               c.code AS community_code, c.name AS community_name,
+               round(ST_Area(g.boundary::geography)) AS area_m2,
+               (SELECT count(*) FROM household h WHERE ST_Covers(g.boundary, h.location))
+                   AS households,
+               (SELECT coalesce(sum(h.size), 0) FROM household h
+                   WHERE ST_Covers(g.boundary, h.location)) AS residents,
+               (SELECT count(*) FROM shop s WHERE ST_Covers(g.boundary, s.location)) AS shops,
+               (SELECT json_object_agg(t.role, t.n) FROM (
+                   SELECT role, count(*) AS n FROM grid_staff gs WHERE gs.grid_id = g.id
+                   GROUP BY role) t) AS team,
+               ST_AsGeoJSON(ST_ForcePolygonCCW(g.boundary), {GEOJSON_DIGITS}) AS geometry
+        FROM grid g JOIN admin_area c ON c.id = g.community_id
+        WHERE g.plan_id = :plan
+          AND (CAST(:kind AS text) IS NULL OR g.kind = :kind)
+          AND (CAST(:community AS text) IS NULL OR c.code = :community)
+        ORDER BY g.code
+    """), {"plan": plan_id, "kind": kind, "community": community})
+    features = []
+    for r in rows:
+        props = dict(r._mapping)
+        geometry = json.loads(props.pop("geometry"))
+        props["residents"] = int(props["residents"])
+        props["team"] = props["team"] or {}
+        features.append({"type": "Feature", "id": props["id"], "properties": props,
+                         "geometry": geometry})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def database_info(session: Session) -> dict[str, Any]:
+    """Versions of PostgreSQL and PostGIS (for /health)."""
+    row = session.execute(text(
+        "SELECT current_setting('server_version') AS postgres, postgis_lib_version() AS postgis"
+    )).one()
+    return dict(row._mapping)

@@ -1,0 +1,57 @@
+"""The gisgrid exception tree: one base class, one machine-readable code per kind."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class GisGridError(Exception):
+    """Base class of every error the gisgrid core raises on purpose.
+
+    ``code`` is the machine-readable name the HTTP layer sends back; ``message`` is
+    safe to show to a user; ``details`` holds optional structured context (also
+    user-safe: internal detail belongs in logs, not here).
+    """
+
+    code = "gisgrid_error"
+
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class InvalidInputError(GisGridError):
+    """The caller sent something the core cannot work with."""
+
+    code = "invalid_input"
+
+
+class UnknownCoordsysError(InvalidInputError):
+    """A coordinate system name outside the accepted list."""
+
+    code = "unknown_coordsys"
+
+
+class NotFoundError(GisGridError):
+    """The thing asked for does not exist."""
+
+    code = "not_found"
+
+
+class ConflictError(GisGridError):
+    """The request clashes with the current state (e.g. a second active plan)."""
+
+    code = "conflict"
+
+
+class DatabaseUnavailableError(GisGridError):
+    """PostGIS cannot be reached or refused the connection."""
+
+    code = "database_unavailable"
+
+
+class LocalClusterError(GisGridError):
+    """The embedded PostgreSQL cluster could not be created, started or stopped."""
+
+    code = "local_cluster_error"

@@ -1,0 +1,77 @@
+"""Settings, read from ``GISGRID_*`` environment variables (one class per concern).
+
+Nothing here is read at import time: callers build ``Settings()`` (or pass values in),
+so tests hand settings to ``create_app`` instead of patching the environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: Storage SRID: every geometry column is lon/lat WGS84. CGCS2000 (EPSG:4490) input is
+#: accepted as WGS84 (they differ by centimetres); GCJ-02/BD-09 are converted at the edge.
+STORAGE_SRID = 4326
+
+
+class DatabaseSettings(BaseSettings):
+    """Which PostGIS to use: ``GISGRID_DATABASE_URL``, else the embedded local cluster."""
+
+    model_config = SettingsConfigDict(env_prefix="GISGRID_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of a PostGIS database; unset = embedded local cluster.",
+    )
+    home: Path = Field(
+        default=Path(".gisgrid"),
+        description="Where the embedded cluster keeps its data dir, log and state.",
+    )
+    pg_bin: Path | None = Field(
+        default=None, description="PostgreSQL binaries; default: found from pg_config or "
+        "/usr/lib/postgresql/15/bin."
+    )
+    pool_size: int = 10
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, v: str | None) -> str | None:
+        if v is None or v == "":
+            return None
+        if not v.startswith(("postgresql", "postgres")):
+            raise ValueError("GISGRID_DATABASE_URL must be a postgresql:// URL (PostGIS)")
+        if v.startswith("postgres://"):
+            v = "postgresql://" + v[len("postgres://") :]
+        if v.startswith("postgresql://"):
+            # psycopg 3 is the driver we install; plain postgresql:// would mean psycopg2.
+            v = "postgresql+psycopg://" + v[len("postgresql://") :]
+        return v
+
+
+class ServerSettings(BaseSettings):
+    """How ``gisgrid serve`` listens and what the map pages load."""
+
+    model_config = SettingsConfigDict(env_prefix="GISGRID_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    tiles_url: str = Field(
+        default="osm",
+        description="Basemap: a preset (osm, tianditu, none) or a {z}/{x}/{y} URL template.",
+    )
+    tianditu_key: str | None = None
+    node_modules: Path = Field(
+        default=Path(__file__).resolve().parent.parent / "node_modules",
+        description="Where `npm ci` put the map page assets (Leaflet etc.).",
+    )
+
+
+class Settings(BaseSettings):
+    """All settings together; built once at startup."""
+
+    model_config = SettingsConfigDict(env_prefix="GISGRID_", extra="ignore")
+
+    db: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
