@@ -15,6 +15,7 @@ from typing import Any
 import geopandas as gpd
 import pyogrio
 import shapely
+from geoalchemy2.shape import from_shape
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,7 @@ from gisgrid.db.bulk import copy_rows, ewkb_hex, next_id_offset, sync_sequence
 from gisgrid.db.models import AdminArea, Grid, Plan
 from gisgrid.errors import ConflictError, InvalidInputError
 from gisgrid.plans import activate_plan, audit
+from gisgrid.settings import STORAGE_SRID
 
 DEMO_FILE = Path(__file__).resolve().parent.parent / "data" / "demo" / "yuyang.gpkg"
 LAYERS = ("admin_area", "street", "grid", "building", "unit", "household", "shop",
@@ -88,7 +90,7 @@ def _load_areas(session: Session, areas: Any) -> dict[str, int]:
                 code=row.code, name=row.name, level=level,
                 parent_id=ids.get(row.parent_code) if row.parent_code else None,
                 district_code=row.code[:6],
-                boundary=f"SRID=4326;{shapely.to_wkt(_multi(row.geometry))}",
+                boundary=from_shape(_multi(row.geometry), srid=STORAGE_SRID),
             )
             session.add(area)
             session.flush()
@@ -111,7 +113,7 @@ def _load_plan(session: Session, frames: dict[str, Any], area_ids: dict[str, int
         grid = Grid(
             plan_id=plan.id, community_id=area_ids[row.community_code], district_code=district,
             code=row.code, seq=int(row.seq), name=row.name, kind=row.kind,
-            boundary=f"SRID=4326;{shapely.to_wkt(_multi(row.geometry))}",
+            boundary=from_shape(_multi(row.geometry), srid=STORAGE_SRID),
         )
         session.add(grid)
         session.flush()

@@ -55,3 +55,39 @@ class LocalClusterError(GisGridError):
     """The embedded PostgreSQL cluster could not be created, started or stopped."""
 
     code = "local_cluster_error"
+
+
+class InvalidGeoJSONError(InvalidInputError):
+    """A document that is not the GeoJSON asked for (details list every problem)."""
+
+    code = "invalid_geojson"
+
+
+class DuplicateIdError(InvalidInputError):
+    """Two features share an id where ids must be unique."""
+
+    code = "duplicate_id"
+
+
+class InvalidGeometryError(InvalidInputError):
+    """A geometry of the wrong type, empty, or invalid (the message says which)."""
+
+    code = "invalid_geometry"
+
+
+class EmptyInputError(InvalidInputError):
+    """A required collection came with nothing in it."""
+
+    code = "empty_input"
+
+
+class OutsideCoverageError(NotFoundError):
+    """A point outside every grid in force (details carry ``distance_m`` to the nearest)."""
+
+    code = "outside_coverage"
+
+
+class AddressNotFoundError(NotFoundError):
+    """An address that matches nothing in the address registry, not even fuzzily."""
+
+    code = "address_not_found"

@@ -9,6 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+import shapely
+from shapely.geometry import shape
+
+from gisgrid.crs import to_wgs84
+from gisgrid.errors import DuplicateIdError, InvalidGeoJSONError
+
 GEOMETRY_TYPES = ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon",
                   "MultiPolygon", "GeometryCollection")
 
@@ -107,3 +114,63 @@ def feature_collection_problems(doc: Any, *, orientation: bool = True,
             continue
         problems += geometry_problems(f["geometry"], f"{where}.geometry", orientation=orientation)
     return problems
+
+
+def feature_id(feature: dict[str, Any]) -> Any:
+    """A feature's id: ``properties.id`` first (the contract's field), else ``id``."""
+    props = feature.get("properties") or {}
+    return props.get("id", feature.get("id"))
+
+
+def read_features(doc: Any, *, what: str = "features",
+                  geometry_types: tuple[str, ...] | None = None,
+                  coordsys: str = "wgs84", require_id: bool = True) -> list[tuple[Any, Any]]:
+    """Parse a FeatureCollection into ``(id, shapely geometry)`` pairs in WGS84 lon/lat.
+
+    Every problem is collected before raising, so a caller gets them all at once.
+    Ring orientation is not enforced on input (RFC 7946 asks parsers to be lenient).
+
+    Raises
+    ------
+    InvalidGeoJSONError
+        Not a FeatureCollection, bad coordinates, a geometry type not allowed.
+    DuplicateIdError
+        Two features with the same id.
+
+    Examples
+    --------
+    >>> read_features({"type": "FeatureCollection", "features": [{"type": "Feature",
+    ...   "properties": {"id": "p"}, "geometry": {"type": "Point", "coordinates": [109.7, 38.2]}}]})
+    [('p', <POINT (109.7 38.2)>)]
+    """
+    problems = [f"{what}: {p}" for p in feature_collection_problems(doc, orientation=False)]
+    if problems:
+        raise InvalidGeoJSONError(problems[0], details={"problems": problems[:50]})
+    out: list[tuple[Any, Any]] = []
+    seen: dict[Any, int] = {}
+    for i, f in enumerate(doc["features"]):
+        fid = feature_id(f)
+        if fid is None and require_id:
+            problems.append(f"{what}.features[{i}]: needs properties.id")
+        elif not isinstance(fid, str | int | float | type(None)):
+            problems.append(f"{what}.features[{i}]: id must be a string or a number")
+        if geometry_types and f["geometry"]["type"] not in geometry_types:
+            problems.append(f"{what}.features[{i}]: geometry is {f['geometry']['type']}, "
+                            f"expected {' or '.join(geometry_types)}")
+        if fid is not None and isinstance(fid, str | int | float) and fid in seen:
+            raise DuplicateIdError(f"{what}: id {fid!r} is used by features {seen[fid]} and {i}",
+                                   details={"id": fid, "features": [seen[fid], i]})
+        if isinstance(fid, str | int | float):
+            seen[fid] = i
+        out.append((fid, f["geometry"]))
+    if problems:
+        raise InvalidGeoJSONError(problems[0], details={"problems": problems[:50]})
+    geoms = [shape(g) for _, g in out]
+    if coordsys != "wgs84":
+        geoms = [shapely.transform(g, lambda xy: _convert(xy, coordsys)) for g in geoms]
+    return [(fid, g) for (fid, _), g in zip(out, geoms, strict=True)]
+
+
+def _convert(xy: Any, coordsys: str) -> Any:
+    lon, lat = to_wgs84(xy[:, 0], xy[:, 1], coordsys)
+    return np.column_stack([lon, lat])

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Make sure the system packages gisgrid needs are here: PostgreSQL 15 + PostGIS 3 (for
-# the embedded database), Chromium (map tests), Node.js + npm (map page assets).
+# the embedded database), Chromium and a CJK font (map tests), Node.js + npm (map page assets).
 # As root on Debian/Ubuntu they are installed with apt-get; elsewhere the exact command
 # is printed and the script fails.
 set -euo pipefail
@@ -13,6 +13,8 @@ if [ -z "${GISGRID_DATABASE_URL:-}" ]; then
 fi
 if [ "${GISGRID_NEED_CHROMIUM:-1}" = 1 ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium)
+  # Without a CJK font, Chinese labels render as boxes in screenshots.
+  { command -v fc-list >/dev/null && fc-list :lang=zh | grep -q .; } || need+=(fonts-wqy-microhei)
 fi
 command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
 

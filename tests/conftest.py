@@ -1,8 +1,8 @@
 """Shared fixtures: a real PostGIS test database with the demo loaded, rolled back per test.
 
-The test database is ``gisgrid_test`` in the embedded cluster (made afresh for every
-run, so the user's own ``gisgrid`` database is never touched), or the database named by
-``GISGRID_TEST_DATABASE_URL``. There is no skipping: without a database the fixtures
+The test database is ``gisgrid_test`` (or ``$GISGRID_TEST_DB``) in the embedded cluster,
+made afresh for every run, so the user's own ``gisgrid`` database is never touched; or
+the database named by ``GISGRID_TEST_DATABASE_URL``. There is no skipping: without a database the fixtures
 fail and so do the tests that need them.
 """
 
@@ -28,7 +28,7 @@ from gisgrid.demo import load_demo
 from gisgrid.settings import DatabaseSettings, ServerSettings, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
-TEST_DB = "gisgrid_test"
+TEST_DB = os.environ.get("GISGRID_TEST_DB", "gisgrid_test")
 
 
 def _fresh_embedded_test_db() -> str:

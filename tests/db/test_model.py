@@ -48,9 +48,10 @@ def test_activating_a_draft_retires_the_previous_plan_and_closes_its_dates(sessi
     assert retired.status == "retired"
     assert retired.effective_to == dt.date(2021, 3, 1)
     events = session.execute(text(
-        "SELECT action FROM audit_event WHERE entity = 'plan' AND entity_id IN (:a, :b)"
-    ), {"a": old.id, "b": new.id}).scalars().all()
-    assert sorted(events) == ["activate", "retire"]
+        "SELECT action, entity_id FROM audit_event WHERE entity = 'plan' AND details->>'by_plan' = :b"
+        " UNION ALL SELECT action, entity_id FROM audit_event WHERE entity = 'plan' AND entity_id = :n"
+    ), {"b": str(new.id), "n": new.id}).all()
+    assert sorted(events) == [("activate", new.id), ("retire", old.id)]
 
 
 def test_an_active_plan_cannot_be_activated_again(session: Session) -> None:

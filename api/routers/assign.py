@@ -1,0 +1,29 @@
+"""``POST /v1/assign``: which grid holds each point (stateless, nothing stored)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from api.schemas import Coordsys
+from gisgrid.assign import assign_points
+from gisgrid.geojson import read_features
+
+router = APIRouter(prefix="/v1", tags=["geometry services"])
+
+
+class AssignRequest(BaseModel):
+    grids: dict[str, Any] = Field(description="FeatureCollection of (Multi)Polygons, properties.id unique")
+    points: dict[str, Any] = Field(description="FeatureCollection of Points, properties.id unique")
+    coordsys: Coordsys = "wgs84"
+
+
+@router.post("/assign", summary="Assign each point to the grid that holds it")
+def assign(body: AssignRequest) -> dict[str, Any]:
+    grids = read_features(body.grids, what="grids", geometry_types=("Polygon", "MultiPolygon"),
+                          coordsys=body.coordsys)
+    points = read_features(body.points, what="points", geometry_types=("Point",),
+                           coordsys=body.coordsys)
+    return {"assignments": [a.to_dict() for a in assign_points(grids, points)]}

@@ -1,0 +1,58 @@
+"""``/maps/``: map pages for staff, with every asset served by gisgrid itself."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from api.deps import SessionDep
+from gisgrid.db import queries
+from gisgrid.settings import ServerSettings
+from maps.assets import DEFAULT_STATIC_PREFIX, SETUP_HINT, missing_assets
+from maps.pages import render_grid_map
+from maps.static import map_static_app
+from maps.tiles import resolve_tiles
+
+log = logging.getLogger("gisgrid.api")
+router = APIRouter(tags=["maps"])
+
+
+def _plan_grids(session: Any, plan_ids: list[int]) -> dict[str, Any]:
+    features: list[dict[str, Any]] = []
+    for plan_id in plan_ids:
+        features += queries.grid_features(session, plan_id)["features"]
+    return {"type": "FeatureCollection", "features": features}
+
+
+@router.get("/maps", include_in_schema=False)
+def maps_root() -> RedirectResponse:
+    return RedirectResponse("/maps/")
+
+
+@router.get("/maps/", response_class=HTMLResponse, summary="Map of the active plans' grids")
+def active_grids_map(request: Request, session: SessionDep) -> HTMLResponse:
+    plans = queries.list_plans(session, status="active")
+    grids = _plan_grids(session, [p["id"] for p in plans])
+    return HTMLResponse(render_grid_map(grids, tiles=request.app.state.tiles))
+
+
+@router.get("/maps/plans/{plan_id}", response_class=HTMLResponse,
+            summary="Map of one plan version's grids (drafts and retired plans too)")
+def plan_map(plan_id: int, request: Request, session: SessionDep) -> HTMLResponse:
+    plan = queries.get_plan(session, plan_id)
+    grids = _plan_grids(session, [plan_id])
+    title = f"{plan['name']}（{plan['status']}）"
+    return HTMLResponse(render_grid_map(grids, tiles=request.app.state.tiles, title=title))
+
+
+def install_maps(app: FastAPI, settings: ServerSettings) -> None:
+    """Mount the static assets and the map routes; resolve the basemap once, at startup."""
+    app.state.tiles = resolve_tiles(settings.tiles_url, tianditu_key=settings.tianditu_key)
+    problems = missing_assets(settings.node_modules)
+    if problems:
+        log.warning("map assets missing (%s): %s", "; ".join(problems), SETUP_HINT)
+    app.mount(DEFAULT_STATIC_PREFIX, map_static_app(settings.node_modules), name="map-static")
+    app.include_router(router)
