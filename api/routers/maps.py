@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import SessionDep
 from gisgrid.db import queries
@@ -25,6 +25,12 @@ def _plan_grids(session: Any, plan_ids: list[int]) -> dict[str, Any]:
     for plan_id in plan_ids:
         features += queries.grid_features(session, plan_id)["features"]
     return {"type": "FeatureCollection", "features": features}
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> Response:
+    """No icon: answer 204 so browsers don't log a failed request on every map page."""
+    return Response(status_code=204)
 
 
 @router.get("/maps", include_in_schema=False)

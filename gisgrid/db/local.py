@@ -11,10 +11,13 @@ itself (like a developer's ``pg_ctl`` by hand, but idempotent):
 - As root, PostgreSQL refuses to run; the cluster then belongs to the ``postgres`` OS
   user and every server command runs through ``runuser -u postgres``.
 - ``stop`` names this data directory, so it never touches any other server.
+- A home that ``postgres`` cannot enter (below a 0700 folder) keeps only
+  ``cluster.json``; data and log go to ``/var/tmp/gisgrid/<hash of home>/``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pwd
@@ -29,6 +32,8 @@ from pathlib import Path
 from gisgrid.errors import LocalClusterError
 
 DEFAULT_PG_BIN = Path("/usr/lib/postgresql/15/bin")
+#: Where a root-run cluster keeps its data when ``postgres`` cannot enter the home.
+FALLBACK_ROOT = Path("/var/tmp/gisgrid")
 INSTALL_HINT = (
     "PostgreSQL 15 with PostGIS 3 is needed: on Debian/Ubuntu run "
     "`apt-get update && apt-get install -y postgresql-15-postgis-3` (or `make setup`), "
@@ -106,8 +111,9 @@ class LocalCluster:
     def __init__(self, home: Path, pg_bin: Path | None = None) -> None:
         self.home = Path(home).resolve()
         self._pg_bin_explicit = pg_bin
-        self.data_dir = self.home / "pgdata"
-        self.log_dir = self.home / "log"
+        self.server_dir = self._server_dir()
+        self.data_dir = self.server_dir / "pgdata"
+        self.log_dir = self.server_dir / "log"
         self.log_file = self.log_dir / "postgres.log"
         self.state_file = self.home / "cluster.json"
 
@@ -144,6 +150,29 @@ class LocalCluster:
             ) from exc
         for p in paths:
             os.chown(p, pw.pw_uid, pw.pw_gid)
+
+    def _server_dir(self) -> Path:
+        """Where the server's own files go: ``home``, or a stand-in the server can reach.
+
+        As root the server runs as ``postgres``, which cannot enter a home below a
+        private folder (a CI checkout in a 0700 temp dir, /root/...). The data
+        directory then lives in ``/var/tmp/gisgrid/<hash of home>``; the state file
+        stays in ``home``, so ``status`` still says where everything is.
+        """
+        if not self._as_root() or self._postgres_can_enter(self.home):
+            return self.home
+        digest = hashlib.sha1(str(self.home).encode()).hexdigest()[:12]
+        return FALLBACK_ROOT / digest
+
+    @staticmethod
+    def _postgres_can_enter(path: Path) -> bool:
+        probe = path
+        while not probe.exists():  # the home may not exist yet: judge its nearest parent
+            probe = probe.parent
+        return subprocess.run(
+            ["runuser", "-u", "postgres", "--", "test", "-x", str(probe)], cwd="/",
+            capture_output=True,
+        ).returncode == 0
 
     def _check_reachable(self) -> None:
         """As root, make sure the ``postgres`` user can reach the data directory."""
@@ -182,7 +211,11 @@ class LocalCluster:
         if self.initialised and state:
             return state
         self.home.mkdir(parents=True, exist_ok=True)
+        self.server_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.home, 0o755)
+        if self.server_dir != self.home:  # the stand-in and its root must be enterable
+            os.chmod(FALLBACK_ROOT, 0o755)
+            os.chmod(self.server_dir, 0o755)
         if self.data_dir.exists():  # a half-made cluster from an interrupted run
             shutil.rmtree(self.data_dir)
         self.data_dir.mkdir(mode=0o700)
@@ -190,7 +223,7 @@ class LocalCluster:
         state = ClusterState(
             port=_free_port(), user="gisgrid", password=secrets.token_urlsafe(18), database="gisgrid"
         )
-        pwfile = self.home / "initdb.pw"
+        pwfile = self.server_dir / "initdb.pw"
         pwfile.write_text(state.password + "\n")
         os.chmod(pwfile, 0o600)
         self._chown_to_server_user(self.data_dir, self.log_dir, pwfile)

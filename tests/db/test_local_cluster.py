@@ -97,3 +97,21 @@ def test_cli_db_up_twice_then_status_then_down(home: Path) -> None:
     assert cli("db", "down").stdout.strip() == "stopped"
     stopped = cli("db", "status")
     assert stopped.returncode == 1 and "stopped" in stopped.stdout
+
+
+def test_a_home_the_postgres_user_cannot_enter_keeps_its_data_in_a_stand_in() -> None:
+    private = Path(tempfile.mkdtemp(prefix="gisgrid-private-"))  # mode 0700, like a CI tmp dir
+    home = private / "checkout" / ".gisgrid"
+    cluster = LocalCluster(home)
+    try:
+        url = cluster.up()
+        # As root the server runs as 'postgres', which cannot enter the private folder.
+        stand_in = Path("/var/tmp/gisgrid") if os.geteuid() == 0 else home.resolve()
+        assert cluster.data_dir.is_relative_to(stand_in)
+        assert cluster.state_file.parent == home.resolve()
+        assert _postgis_version(url).startswith("3.")
+        assert LocalCluster(home).status().running  # a second instance finds the same server
+    finally:
+        cluster.stop()
+        shutil.rmtree(private, ignore_errors=True)
+        shutil.rmtree(cluster.server_dir, ignore_errors=True)
