@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from gisgrid.cli_blocks import blocks_cmd
 from gisgrid.errors import GisGridError
 from gisgrid.settings import DatabaseSettings, Settings
 
@@ -139,6 +140,9 @@ def serve(
                "(API docs at /docs, maps at /maps/)")
     uvicorn.run(create_app(settings), host=settings.server.host, port=settings.server.port,
                 log_level="info")
+
+
+app.command("blocks")(blocks_cmd)
 
 
 def main() -> None:
