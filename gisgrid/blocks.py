@@ -303,6 +303,15 @@ def _drop_densified_vertices(blocks: np.ndarray) -> np.ndarray:
     A vertex goes when it is collinear with its neighbours in every block that has it and
     at most two blocks have it (not a node where three or more meet): so a vertex on an
     edge shared by two blocks goes from both, and the blocks still tile.
+
+    Collinear is judged against the edge that replaces it: every dropped vertex lies
+    within ``_COLLINEAR_DEG`` of the segment between the vertices kept around it, in
+    every block that has it (as Douglas-Peucker measures). The offset from its own two
+    neighbours is only the first pass: next to a vertex a hair away (snap rounding
+    leaves 1 µm steps, e.g. where a street ends on the boundary) any vertex, a real
+    corner included, is "collinear" with its neighbours, and dropping both ends of such
+    a step cut a chord across the block (a bow-tie). Should a thinned block still come
+    out invalid, its vertices are all kept, and so kept in its neighbours too.
     """
     if (shapely.get_type_id(blocks) != 3).any():  # not all Polygons: leave them be
         return blocks
@@ -313,18 +322,63 @@ def _drop_densified_vertices(blocks: np.ndarray) -> np.ndarray:
     start, pos = ring_off[ring_of], np.arange(len(xy)) - ring_off[ring_of]
     open_len = (ring_len - 1)[ring_of]
     is_open = pos < open_len  # the closing point repeats the first
-    prev_xy, next_xy = xy[start + (pos - 1) % open_len], xy[start + (pos + 1) % open_len]
-    (cx, cy), (dx, dy) = (next_xy - prev_xy).T, (xy - prev_xy).T
-    off = np.abs(cx * dy - cy * dx) / np.maximum(np.hypot(cx, cy), 1e-300)
+    off = _offset(xy, xy[start + (pos - 1) % open_len], xy[start + (pos + 1) % open_len])
     vertex = np.unique(xy, axis=0, return_inverse=True)[1].ravel()
     holders = np.bincount(np.unique(np.column_stack([vertex, block_of]), axis=0)[:, 0])
     bent = np.bincount(vertex, weights=is_open & (off > _COLLINEAR_DEG)) > 0
-    keep = is_open & ((holders[vertex] > 2) | bent[vertex])
-    kept_per_ring = np.bincount(ring_of[keep], minlength=len(ring_len))
-    keep |= is_open & (kept_per_ring < 3)[ring_of]  # never thin a ring below a triangle
+    bent |= holders > 2
+    while True:
+        keep = is_open & bent[vertex]
+        kept_per_ring = np.bincount(ring_of[keep], minlength=len(ring_len))
+        thin = is_open & ~keep & (kept_per_ring < 3)[ring_of]  # never thin a ring below a triangle
+        if thin.any():
+            bent[vertex[thin]] = True
+            continue
+        prev_kept, next_kept = _kept_around(keep, ring_of, len(ring_len))
+        off = _offset(xy, xy[prev_kept], xy[next_kept])
+        far = is_open & ~keep & (off > _COLLINEAR_DEG)
+        if far.any():  # the farthest of each run between kept vertices is kept, then look again
+            f = np.flatnonzero(far)
+            f = f[np.lexsort((-off[f], prev_kept[f]))]
+            bent[vertex[f[np.r_[True, prev_kept[f][1:] != prev_kept[f][:-1]]]]] = True
+            continue
+        out = _thinned(xy, keep, ring_of, pos, len(ring_len), poly_off)
+        spoilt = np.isin(block_of, np.flatnonzero(~shapely.is_valid(out))) & is_open
+        if bent[vertex[spoilt]].all():  # nothing thinned in the invalid ones (if any)
+            return out
+        bent[vertex[spoilt]] = True
+
+
+def _offset(xy: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Distance of each point of ``xy`` from the segment ``a``-``b`` (same units)."""
+    ab, ap = b - a, xy - a
+    t = np.clip(np.einsum("ij,ij->i", ap, ab) / np.maximum(np.einsum("ij,ij->i", ab, ab), 1e-300), 0, 1)
+    return np.hypot(*(ap - t[:, None] * ab).T)
+
+
+def _kept_around(keep: np.ndarray, ring_of: np.ndarray, n_rings: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per vertex, the index of the kept vertex before and after it in its ring (cyclic)."""
+    idx = np.arange(len(keep))
+    kept = np.flatnonzero(keep)
+    first, last = np.full(n_rings, len(keep)), np.full(n_rings, -1)
+    np.minimum.at(first, ring_of[kept], kept)
+    np.maximum.at(last, ring_of[kept], kept)
+    before = np.maximum.accumulate(np.where(keep, idx, -1))
+    after = np.minimum.accumulate(np.where(keep, idx, len(keep))[::-1])[::-1]
+    # rings are contiguous: one found in another ring means none before (after) in this
+    # one, so wrap round to this ring's last (first) kept vertex
+    before = np.where((before >= 0) & (ring_of[np.maximum(before, 0)] == ring_of), before, last[ring_of])
+    after = np.where((after < len(keep)) & (ring_of[np.minimum(after, len(keep) - 1)] == ring_of),
+                     after, first[ring_of])
+    return before, after
+
+
+def _thinned(xy: np.ndarray, keep: np.ndarray, ring_of: np.ndarray, pos: np.ndarray, n_rings: int,
+             poly_off: np.ndarray) -> np.ndarray:
+    """The polygons of the kept vertices, each ring closed again."""
     kept = np.flatnonzero(keep)
     firsts = kept[np.r_[True, ring_of[kept][1:] != ring_of[kept][:-1]]]
     idx = np.concatenate([kept, firsts])  # each ring's kept vertices, then its closing point
     idx = idx[np.lexsort((np.r_[pos[kept], np.full(len(firsts), np.iinfo(np.int64).max)], ring_of[idx]))]
-    new_ring_off = np.r_[0, np.cumsum(np.bincount(ring_of[kept], minlength=len(ring_len)) + 1)]
+    new_ring_off = np.r_[0, np.cumsum(np.bincount(ring_of[kept], minlength=n_rings) + 1)]
     return shapely.from_ragged_array(shapely.GeometryType.POLYGON, xy[idx], (new_ring_off, poly_off))

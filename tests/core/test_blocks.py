@@ -18,7 +18,12 @@ import shapely
 from pyproj import Geod
 from shapely import LineString, MultiLineString, MultiPolygon, Point, Polygon, box
 
-from gisgrid.blocks import DEFAULT_TOLERANCE_M, polygonize_blocks, polygonize_blocks_metric
+from gisgrid.blocks import (
+    DEFAULT_TOLERANCE_M,
+    _drop_densified_vertices,
+    polygonize_blocks,
+    polygonize_blocks_metric,
+)
 from gisgrid.coverage import check_coverage
 from gisgrid.crs import wgs84_to_gcj02
 from gisgrid.errors import EmptyInputError, InvalidGeometryError, InvalidInputError
@@ -206,6 +211,37 @@ def test_lonlat_blocks_pass_the_coverage_check_of_their_boundary() -> None:
     report = check_coverage([(b.id, b.geometry) for b in result.blocks], boundary, sliver_width_m=0.01)
     assert report.ok, [(x.kind, x.area_m2) for x in report.defects]
     assert sum(b.area_m2 for b in result.blocks) == pytest.approx(geodesic_m2(boundary), rel=1e-5)
+
+
+def test_the_clean_up_keeps_a_corner_next_to_a_micro_step_and_drops_the_projection_vertices() -> None:
+    """A street reaching the top edge through a 1e-11° step (what 1 µm snap rounding leaves).
+
+    Each end of the step, measured against its own two neighbours, looks collinear; both
+    went, and the two blocks lost their corner on the edge (a chord cut across them).
+    """
+    def at(fx: float, fy: float) -> tuple[float, float]:
+        return LON0 + fx * D, LAT0 + fy * D
+
+    foot, end, corner = at(0.4, 0), at(0.5, 1 - 1e-8), at(0.5, 1)  # 1e-8 D = 1e-11°
+    west = Polygon([at(0, 0), foot, end, corner, at(0.45, 1), at(0.3, 1), at(0, 1)])
+    east = Polygon([foot, at(1, 0), at(1, 1), at(0.7, 1), at(0.55, 1), corner, end])
+    out = _drop_densified_vertices(np.array([west, east], dtype=object))
+    assert shapely.is_valid(out).all()
+    assert shapely.hausdorff_distance(out, [west, east]).max() < 1e-9
+    for g in out:  # the corner stays; the step's foot and the edge's vertices go
+        assert corner in g.exterior.coords and end not in g.exterior.coords
+        assert shapely.get_num_coordinates(g) == 5
+    assert shapely.area(shapely.intersection(out[0], out[1])) < 1e-18
+
+
+def test_the_clean_up_never_returns_an_invalid_block_from_a_valid_one() -> None:
+    """A spike reaching within 5e-10° of a bottom edge bent 9e-10° (under the collinear
+    tolerance) the other way: straightening the edge would cross the spike."""
+    ring = [(0, 0), (0.5, -9e-7), (1, 0), (1, 1), (0.501, 1), (0.5, -5e-7), (0.499, 1), (0, 1)]
+    block = Polygon([(LON0 + x * D, LAT0 + y * D) for x, y in ring])
+    assert block.is_valid
+    out = _drop_densified_vertices(np.array([block], dtype=object))
+    assert shapely.is_valid(out).all() and out[0].equals_exact(block, 0)
 
 
 def test_feature_collection_is_valid_rfc7946_and_converts_to_gcj02() -> None:
