@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.errors import install_error_handlers
-from api.routers import areas, assign, blocks, health, plans
+from api.routers import areas, assign, blocks, coverage, health, lookup, plan_versions, plans
 from api.routers.maps import install_maps
 from gisgrid.db.engine import make_engine, make_sessionmaker, resolve_database_url
 from gisgrid.settings import Settings
@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
-    for module in (health, areas, plans, assign, blocks):
+    for module in (health, areas, plans, assign, blocks, lookup, coverage, plan_versions):
         app.include_router(module.router)
     install_maps(app, settings.server)
     return app

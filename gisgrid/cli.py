@@ -9,6 +9,10 @@ from pathlib import Path
 import typer
 
 from gisgrid.cli_blocks import blocks_cmd
+from gisgrid.cli_coverage import coverage_app
+from gisgrid.cli_lookup import register as register_lookup
+from gisgrid.cli_plan import plan_app
+from gisgrid.db.engine import ready_engine
 from gisgrid.errors import GisGridError
 from gisgrid.settings import DatabaseSettings, Settings
 
@@ -17,6 +21,9 @@ app = typer.Typer(help="gisgrid: plan, check and serve community service grids (
 db_app = typer.Typer(help="The database: the embedded PostGIS under ./.gisgrid, or "
                      "GISGRID_DATABASE_URL.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(coverage_app, name="coverage")
+app.add_typer(plan_app, name="plan")
+register_lookup(app)  # assign, lookup
 
 
 def _fail(exc: GisGridError) -> None:
@@ -24,22 +31,12 @@ def _fail(exc: GisGridError) -> None:
     raise typer.Exit(2)
 
 
-def _ready_engine(settings: DatabaseSettings):  # noqa: ANN202 - sqlalchemy Engine
-    """Database up (embedded unless a URL is set), PostGIS there, schema migrated."""
-    from gisgrid.db.engine import make_engine, migrate, resolve_database_url
-
-    url = resolve_database_url(settings)
-    engine = make_engine(url, pool_size=2)
-    migrate(engine)
-    return engine
-
-
 @db_app.command("up")
 def db_up() -> None:
     """Start the embedded PostGIS if needed (idempotent) and apply migrations."""
     settings = DatabaseSettings()
     try:
-        engine = _ready_engine(settings)
+        engine = ready_engine(settings)
     except GisGridError as exc:
         _fail(exc)
     where = "GISGRID_DATABASE_URL" if settings.database_url else f"embedded cluster in {settings.home}"
@@ -101,7 +98,7 @@ def demo(
         if dry_run:
             summary = load_demo(None, path, dry_run=True)  # type: ignore[arg-type]
         else:
-            engine = _ready_engine(DatabaseSettings())
+            engine = ready_engine(DatabaseSettings())
             with session_scope(engine) as session:
                 summary = load_demo(session, path, replace=replace)
     except ConflictError as exc:
@@ -133,7 +130,7 @@ def serve(
     if port:
         settings.server.port = port
     try:
-        _ready_engine(settings.db).dispose()
+        ready_engine(settings.db).dispose()
     except GisGridError as exc:
         _fail(exc)
     typer.echo(f"gisgrid on http://{settings.server.host}:{settings.server.port}/ "

@@ -15,115 +15,41 @@ Areas and widths of the results are measured in metres in a local equal-area pro
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Hashable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Hashable, Iterable
 from typing import Any
 
 import numpy as np
 import shapely
-from shapely.geometry import mapping
 
+from gisgrid.coverage_report import (
+    DEFECT_KINDS,
+    CoverageFailedError,
+    CoverageReport,
+    CoverageSummary,
+    Defect,
+)
 from gisgrid.crs import LocalEqualArea
 from gisgrid.errors import InvalidInputError
-
-__all__ = ["DEFECT_KINDS", "CoverageReport", "CoverageSummary", "Defect", "check_coverage"]
-
-#: Kinds of defect, in the order a report lists them.
-DEFECT_KINDS = (
-    "invalid",
-    "empty",
-    "duplicate",
-    "multipart",
-    "outside_parent",
-    "overlap",
-    "gap",
-    "unassigned_point",
+from gisgrid.shapes import (
+    GRID_DEG,
+    TOUCH_DEG,
+    check_parent,
+    metric_near,
+    polygon_parts,
+    polygonal,
+    read_pairs,
+    snap,
+    uncovered,
 )
 
-# A grid this close to a gap (in degrees: about 1 mm) counts as touching it; the gap's
-# edges are the grids' own edges, so the true distance is 0 up to floating-point noise.
-_TOUCH_DEG = 1e-8
-# Grids are snapped to this grid (degrees: about 0.1 mm) and overlays run at this fixed
-# precision, so edges that two grids share up to floating-point noise become identical
-# instead of leaving hairline gaps and overlaps all over a layout.
-_GRID_DEG = 1e-9
-_POLYGON = 3  # shapely type id of Polygon
-
-
-@dataclass
-class Defect:
-    """One problem found by :func:`check_coverage`.
-
-    ``area_m2`` is the defect's area: the piece for ``gap``/``overlap``, the part outside
-    the parent for ``outside_parent``, the (repaired) grid for ``invalid``/``multipart``/
-    ``duplicate``, and 0 for ``empty`` and ``unassigned_point``. ``geometry`` is lon/lat
-    WGS84 (None for an empty grid); for ``invalid`` it is the geometry as submitted.
-    ``point`` is the point's id for ``unassigned_point`` (it is also in ``message``).
-    """
-
-    kind: str
-    grids: list[Hashable]
-    area_m2: float
-    sliver: bool
-    geometry: shapely.Geometry | None
-    message: str
-    point: Hashable | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """The defect as in the ``POST /v1/coverage/check`` response (GeoJSON geometry)."""
-        return {
-            "kind": self.kind,
-            "grids": list(self.grids),
-            "area_m2": round(float(self.area_m2), 3),
-            "sliver": bool(self.sliver),
-            "geometry": None if self.geometry is None else mapping(self.geometry),
-            "message": self.message,
-        }
-
-
-@dataclass
-class CoverageSummary:
-    """Totals of a coverage check, in m².
-
-    ``covered_area_m2`` is the part of the parent covered by at least one grid;
-    ``gap_area_m2`` and ``overlap_area_m2`` add up the reported pieces (pieces under
-    ``min_area_m2`` are residue and left out, so covered + gap ≈ parent, not exactly).
-    """
-
-    grids: int
-    parent_area_m2: float
-    covered_area_m2: float
-    gap_area_m2: float
-    overlap_area_m2: float
-
-    def to_dict(self) -> dict[str, Any]:
-        """The summary as a JSON-ready dict."""
-        return {
-            "grids": self.grids,
-            "parent_area_m2": round(self.parent_area_m2, 3),
-            "covered_area_m2": round(self.covered_area_m2, 3),
-            "gap_area_m2": round(self.gap_area_m2, 3),
-            "overlap_area_m2": round(self.overlap_area_m2, 3),
-        }
-
-
-@dataclass
-class CoverageReport:
-    """Result of :func:`check_coverage`: ``ok`` is true when there is no defect."""
-
-    ok: bool
-    summary: CoverageSummary
-    defects: list[Defect] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The report in the JSON shape of ``POST /v1/coverage/check``."""
-        return {
-            "ok": self.ok,
-            "summary": self.summary.to_dict(),
-            "defects": [d.to_dict() for d in self.defects],
-        }
-
+__all__ = [
+    "DEFECT_KINDS",
+    "CoverageFailedError",
+    "CoverageReport",
+    "CoverageSummary",
+    "Defect",
+    "check_coverage",
+]
 
 def check_coverage(
     grids: Any,
@@ -181,106 +107,34 @@ def check_coverage(
     """
     if sliver_width_m < 0 or min_area_m2 < 0:
         raise InvalidInputError("sliver_width_m and min_area_m2 must not be negative")
-    ids, geoms = _read_features(grids, "grids")
-    parent = shapely.set_precision(_check_parent(parent), _GRID_DEG)
+    ids, geoms = read_pairs(grids, "grids")
+    parent = check_parent(parent)
     shapely.prepare(parent)
-    run = _Run(ids, LocalEqualArea.centred_on(parent), sliver_width_m, min_area_m2)
+    run = _Run(ids, metric_near(parent), sliver_width_m, min_area_m2)
 
     defects = run.screen(geoms)  # empty, invalid, multipart; fills run.shapes
     left, right = _interior_pairs(run.shapes)
+    overlapping = np.unique(np.concatenate([left, right]))
     left, right, inter = run.drop_duplicates(left, right, defects)
     defects += run.outside_parent(parent)
     overlaps = run.overlaps(left, right, inter)
-    covered = shapely.union_all(run.shapes[~shapely.is_missing(run.shapes)], grid_size=_GRID_DEG)
-    gaps = run.gaps(parent, covered)
+    hole = uncovered(parent, run.shapes, overlapping)
+    gaps = run.gaps(hole)
     defects += overlaps + gaps
     if points is not None:
         defects += run.unassigned_points(points)
 
     order = {kind: i for i, kind in enumerate(DEFECT_KINDS)}
     defects.sort(key=lambda d: order[d.kind])  # stable: keeps the order within a kind
+    parent_m2 = float(run.metric.area_m2(parent))
     summary = CoverageSummary(
         grids=len(ids),
-        parent_area_m2=float(run.metric.area_m2(parent)),
-        covered_area_m2=float(
-            run.metric.area_m2(shapely.intersection(covered, parent, grid_size=_GRID_DEG))
-        ),
+        parent_area_m2=parent_m2,
+        covered_area_m2=max(0.0, parent_m2 - float(np.sum(run.metric.area_m2(polygon_parts(hole)[0])))),
         gap_area_m2=float(sum(d.area_m2 for d in gaps)),
         overlap_area_m2=float(sum(d.area_m2 for d in overlaps)),
     )
     return CoverageReport(ok=not defects, summary=summary, defects=defects)
-
-
-def _read_features(features: Any, what: str) -> tuple[list[Hashable], np.ndarray]:
-    """Ids and lon/lat geometries from (id, geometry) pairs or a GeoDataFrame."""
-    if hasattr(features, "geometry") and hasattr(features, "columns"):
-        if "id" not in features.columns:
-            raise InvalidInputError(f"{what}: the GeoDataFrame needs an 'id' column")
-        if features.crs is not None and not features.crs.equals("EPSG:4326"):
-            features = features.to_crs("EPSG:4326")
-        ids = list(features["id"])
-        geoms = np.asarray(features.geometry.values, dtype=object)
-    else:
-        pairs = list(features)
-        if any(not isinstance(p, Sequence) or len(p) != 2 for p in pairs):
-            raise InvalidInputError(f"{what}: expected (id, geometry) pairs")
-        ids = [p[0] for p in pairs]
-        geoms = np.empty(len(pairs), dtype=object)
-        geoms[:] = [p[1] for p in pairs]
-    try:
-        repeated = sorted(str(i) for i, n in Counter(ids).items() if n > 1)
-    except TypeError:
-        raise InvalidInputError(f"{what}: ids must be strings or numbers") from None
-    if repeated:
-        raise InvalidInputError(
-            f"{what}: ids must be unique; repeated: {', '.join(repeated)}",
-            details={"repeated_ids": repeated},
-        )
-    if not all(g is None or isinstance(g, shapely.Geometry) for g in geoms):
-        raise InvalidInputError(f"{what}: every geometry must be a shapely geometry or None")
-    _check_lonlat(geoms, what)
-    return ids, geoms
-
-
-def _check_lonlat(geoms: Any, what: str) -> None:
-    """Refuse coordinates that cannot be lon/lat (projected metres sent by mistake)."""
-    if np.size(geoms) == 0:
-        return
-    xmin, ymin, xmax, ymax = shapely.total_bounds(geoms)
-    if np.isfinite(xmin) and not (-180 <= xmin and xmax <= 180 and -90 <= ymin and ymax <= 90):
-        raise InvalidInputError(f"{what}: coordinates are not lon/lat degrees (WGS84)")
-
-
-def _check_parent(parent: Any) -> shapely.Geometry:
-    if not isinstance(parent, shapely.Geometry):
-        raise InvalidInputError("parent must be a geometry")
-    _check_lonlat(parent, "parent")
-    repaired = _polygonal(parent if shapely.is_valid(parent) else shapely.make_valid(parent))
-    if repaired is None or shapely.area(repaired) == 0:
-        raise InvalidInputError("parent has no area: expected a Polygon or MultiPolygon")
-    return repaired
-
-
-def _polygon_parts(geoms: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Non-empty Polygon parts of geometries (collections opened), with source index."""
-    parts, index = shapely.get_parts(geoms, return_index=True)
-    while True:  # make_valid can nest a MultiPolygon inside a GeometryCollection
-        nested = (shapely.get_num_geometries(parts) > 1) | (shapely.get_type_id(parts) >= 4)
-        if not nested.any():
-            break
-        sub, sub_index = shapely.get_parts(parts[nested], return_index=True)
-        index = np.concatenate([index[~nested], index[nested][sub_index]])
-        parts = np.concatenate([parts[~nested], sub])
-    keep = (shapely.get_type_id(parts) == _POLYGON) & ~shapely.is_empty(parts)
-    return parts[keep], index[keep]
-
-
-def _polygonal(geom: shapely.Geometry) -> shapely.Geometry | None:
-    """The polygonal part of one geometry (None if there is none)."""
-    parts, _ = _polygon_parts(geom)
-    if len(parts) == 0:
-        return None
-    return parts[0] if len(parts) == 1 else shapely.multipolygons(parts)
 
 
 def _interior_pairs(shapes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -327,7 +181,7 @@ class _Run:
 
     def _pieces(self, geom: shapely.Geometry) -> tuple[np.ndarray, np.ndarray]:
         """Connected polygonal pieces of a geometry above residue size, biggest first."""
-        parts, _ = _polygon_parts(geom)
+        parts, _ = polygon_parts(geom)
         areas = self.metric.area_m2(parts)
         keep = np.flatnonzero(areas >= self.min_area_m2)
         order = keep[np.argsort(-areas[keep], kind="stable")]
@@ -340,24 +194,25 @@ class _Run:
         for i in np.flatnonzero(missing):
             defects.append(Defect("empty", [ids[i]], 0.0, False, None, f"grid {ids[i]} is empty"))
         shapes = np.where(missing, None, geoms)
-        polygonal = np.isin(shapely.get_type_id(shapes), (3, 6))
-        bad = ~missing & ~(shapely.is_valid(shapes) & polygonal)
+        is_polygonal = np.isin(shapely.get_type_id(shapes), (3, 6))
+        bad = ~missing & ~(shapely.is_valid(shapes) & is_polygonal)
         for i in np.flatnonzero(bad):
             geom = geoms[i]
             if shapely.is_valid(geom):
                 reason = f"a {geom.geom_type}, not a polygon"
             else:
                 reason = shapely.is_valid_reason(geom)
-            shapes[i] = _polygonal(shapely.make_valid(geom))
+            shapes[i] = polygonal(shapely.make_valid(geom))
             n = 0 if shapes[i] is None else shapely.get_num_geometries(shapes[i])
             fate = f"checked as repaired ({n} part(s))" if n else "nothing polygonal remains"
             area = float(self.metric.area_m2(shapes[i]))
             message = f"grid {ids[i]} is invalid: {reason}; {fate}"
             defects.append(Defect("invalid", [ids[i]], area, False, geom, message))
         # Validity was judged on the input above; snapping comes after, on valid shapes.
-        shapes = shapely.set_precision(shapes, _GRID_DEG)
-        parts, index = _polygon_parts(shapes)
-        big = index[self.metric.area_m2(parts) >= self.min_area_m2]
+        shapes = snap(shapes)
+        multi = np.flatnonzero(shapely.get_num_geometries(shapes) > 1)
+        parts, index = polygon_parts(shapes[multi])
+        big = multi[index[self.metric.area_m2(parts) >= self.min_area_m2]]
         count = np.bincount(big, minlength=len(ids))
         for i in np.flatnonzero((count > 1) & ~bad):
             area = float(self.metric.area_m2(shapes[i]))
@@ -375,10 +230,12 @@ class _Run:
         Returns the remaining pairs that overlap by more than residue, and their overlaps.
         """
         ids, shapes = self.ids, self.shapes
-        inter = shapely.intersection(shapes[left], shapes[right], grid_size=_GRID_DEG)
-        parts, index = _polygon_parts(inter)
+        inter = shapely.intersection(shapes[left], shapes[right], grid_size=GRID_DEG)
+        parts, index = polygon_parts(inter)
         inter_m2 = np.bincount(index, weights=self.metric.area_m2(parts), minlength=len(left))
-        grid_m2 = self.metric.area_m2(shapes)
+        grid_m2 = np.zeros(len(ids))
+        involved = np.unique(np.concatenate([left, right]))
+        grid_m2[involved] = self.metric.area_m2(shapes[involved])
         same = grid_m2[left] + grid_m2[right] - 2 * inter_m2 < max(self.min_area_m2, 1e-9)
         first = np.arange(len(ids))  # union-find over duplicate pairs, rooted at the lowest
         for i, j in zip(left[same], right[same], strict=True):
@@ -413,8 +270,8 @@ class _Run:
         """One defect per grid with more than residue outside the parent area."""
         present = ~shapely.is_missing(self.shapes)
         candidates = np.flatnonzero(present & ~shapely.covers(parent, self.shapes))
-        outside = shapely.difference(self.shapes[candidates], parent, grid_size=_GRID_DEG)
-        parts, index = _polygon_parts(outside)
+        outside = shapely.difference(self.shapes[candidates], parent, grid_size=GRID_DEG)
+        parts, index = polygon_parts(outside)
         areas = np.bincount(index, self.metric.area_m2(parts), minlength=len(candidates))
         big = np.flatnonzero(areas >= max(self.min_area_m2, 1e-9))
         names = [self.ids[candidates[k]] for k in big]
@@ -428,8 +285,8 @@ class _Run:
 
     def overlaps(self, left: np.ndarray, right: np.ndarray, inter: np.ndarray) -> list[Defect]:
         """One defect per connected piece where two or more grids overlap."""
-        parts, pair = _polygon_parts(inter)
-        pieces, areas = self._pieces(shapely.union_all(parts, grid_size=_GRID_DEG))
+        parts, pair = polygon_parts(inter)
+        pieces, areas = self._pieces(shapely.union_all(parts, grid_size=GRID_DEG))
         # Each pairwise part lies in exactly one piece: find it by an interior point.
         part_i, piece_i = shapely.STRtree(pieces).query(
             shapely.point_on_surface(parts), predicate="intersects"
@@ -444,11 +301,11 @@ class _Run:
         ]
         return self._area_defects("overlap", grids, areas, pieces, messages)
 
-    def gaps(self, parent: shapely.Geometry, covered: shapely.Geometry) -> list[Defect]:
+    def gaps(self, hole: shapely.Geometry) -> list[Defect]:
         """One defect per connected piece of the parent that no grid covers."""
-        pieces, areas = self._pieces(shapely.difference(parent, covered, grid_size=_GRID_DEG))
+        pieces, areas = self._pieces(hole)
         tree = shapely.STRtree(self.shapes)
-        piece_i, grid_i = tree.query(pieces, predicate="dwithin", distance=_TOUCH_DEG)
+        piece_i, grid_i = tree.query(pieces, predicate="dwithin", distance=TOUCH_DEG)
         grids = [[self.ids[m] for m in np.unique(grid_i[piece_i == k])] for k in range(len(pieces))]
         messages = [
             f"gap of {a:.1f} m² " + (f"touching grids {_label(g)}" if g else "touching no grid")
@@ -458,12 +315,12 @@ class _Run:
 
     def unassigned_points(self, points: Any) -> list[Defect]:
         """One defect per point in no grid (on an edge, or within ~1 mm of one, is in)."""
-        ids, geoms = _read_features(points, "points")
+        ids, geoms = read_pairs(points, "points")
         present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
         if not np.all(shapely.get_type_id(geoms[present]) == 0):
             raise InvalidInputError("points: every geometry must be a Point")
         tree = shapely.STRtree(self.shapes)
-        found, _ = tree.query(geoms, predicate="dwithin", distance=_TOUCH_DEG)
+        found, _ = tree.query(geoms, predicate="dwithin", distance=TOUCH_DEG)
         hit = np.zeros(len(ids), dtype=bool)
         hit[found] = True
         defects = []

@@ -19,6 +19,7 @@ from geoalchemy2.shape import from_shape
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from gisgrid.db.address_store import rebuild_address_registry
 from gisgrid.db.bulk import copy_rows, ewkb_hex, next_id_offset, sync_sequence
 from gisgrid.db.models import AdminArea, Grid, Plan
 from gisgrid.errors import ConflictError, InvalidInputError
@@ -210,6 +211,7 @@ def load_demo(session: Session, path: Path = DEMO_FILE, *, replace: bool = False
     summary.rows["staff"] = _load_staff(session, frames["staff"], grid_ids, district)
     summary.rows.update(_load_points_and_things(session, frames, area_ids, district))
     activate_plan(session, plan.id, effective_from=plan.effective_from, actor="gisgrid demo")
+    summary.rows.update(rebuild_address_registry(session, district_code=district))
     summary.plan_id = plan.id
     audit(session, "load_demo", "admin_area", area_ids[district], actor="gisgrid demo",
           details={"file": path.name, "rows": summary.rows})

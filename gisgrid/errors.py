@@ -91,3 +91,15 @@ class AddressNotFoundError(NotFoundError):
     """An address that matches nothing in the address registry, not even fuzzily."""
 
     code = "address_not_found"
+
+
+class StaleVersionError(ConflictError):
+    """An edit named a plan version that is no longer current (someone edited first)."""
+
+    code = "stale_version"
+
+
+class PlanNotDraftError(ConflictError):
+    """Only draft plans can be edited; active and retired plans are history."""
+
+    code = "plan_not_draft"

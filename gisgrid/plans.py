@@ -9,6 +9,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from gisgrid.db.assign_store import assign_plan
+from gisgrid.db.coverage_store import require_coverage
 from gisgrid.db.models import AuditEvent, Plan
 from gisgrid.errors import ConflictError, NotFoundError
 
@@ -40,6 +42,7 @@ def activate_plan(session: Session, plan_id: int, *, effective_from: dt.date | N
         raise NotFoundError(f"plan {plan_id} does not exist")
     if plan.status != "draft":
         raise ConflictError(f"plan {plan_id} is {plan.status}; only a draft can be activated")
+    require_coverage(session, plan_id)  # CoverageFailedError (409) unless the plan tiles its area
     start = effective_from or plan.effective_from or dt.date.today()
     previous = session.scalars(
         select(Plan).where(Plan.scope_id == plan.scope_id, Plan.status == "active")
@@ -59,6 +62,9 @@ def activate_plan(session: Session, plan_id: int, *, effective_from: dt.date | N
         raise ConflictError(
             f"another plan of the same scope became active meanwhile; plan {plan_id} not activated"
         ) from exc
+    # Households and shops now answer to this plan's grids: store who owns what.
+    assigned = assign_plan(session, plan.id)
     audit(session, "activate", "plan", plan.id, actor=actor,
-          details={"effective_from": start.isoformat(), "retired": [p.id for p in previous]})
+          details={"effective_from": start.isoformat(), "retired": [p.id for p in previous],
+                   "unassigned_households": len(assigned.unassigned_households)})
     return plan

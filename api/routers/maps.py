@@ -5,14 +5,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import SessionDep
 from gisgrid.db import queries
+from gisgrid.db.coverage_store import plan_coverage
+from gisgrid.plan_versions import diff_plans
 from gisgrid.settings import ServerSettings
 from maps.assets import DEFAULT_STATIC_PREFIX, SETUP_HINT, missing_assets
 from maps.pages import render_grid_map
+from maps.planner import render_planner_map
 from maps.static import map_static_app
 from maps.tiles import resolve_tiles
 
@@ -52,6 +55,28 @@ def plan_map(plan_id: int, request: Request, session: SessionDep) -> HTMLRespons
     grids = _plan_grids(session, [plan_id])
     title = f"{plan['name']}（{plan['status']}）"
     return HTMLResponse(render_grid_map(grids, tiles=request.app.state.tiles, title=title))
+
+
+@router.get("/maps/plans/{plan_id}/planner", response_class=HTMLResponse,
+            summary="Planner's map: grid sizes against the bounds, streets, defects, diff")
+def planner_map(plan_id: int, request: Request, session: SessionDep,
+                min_households: int = Query(100, ge=0),
+                max_households: int = Query(600, ge=0)) -> HTMLResponse:
+    plan = queries.get_plan(session, plan_id)
+    bounds = (min_households, max_households)
+    coverage = plan_coverage(session, plan_id, household_bounds=bounds)
+    parent = plan["parent_id"]
+    page = render_planner_map(
+        queries.grid_features(session, plan_id),
+        tiles=request.app.state.tiles,
+        household_bounds=bounds,
+        streets=queries.plan_street_features(session, plan_id),
+        coverage=coverage.to_dict(),
+        diff=diff_plans(session, parent, plan_id) if parent is not None else None,
+        diff_label=f"上一版方案 #{parent}",
+        title=f"{plan['name']}（{plan['status']}）规划图",
+    )
+    return HTMLResponse(page)
 
 
 def install_maps(app: FastAPI, settings: ServerSettings) -> None:

@@ -17,10 +17,12 @@ are linked to grids through ``grid_staff``, so a redraw can keep the same team.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -33,7 +35,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from gisgrid.settings import STORAGE_SRID
@@ -115,6 +117,7 @@ class Grid(Base):
     __tablename__ = "grid"
     __table_args__ = (
         UniqueConstraint("plan_id", "code", name="grid_code_per_plan"),
+        UniqueConstraint("plan_id", "uid", name="grid_uid_per_plan"),
         CheckConstraint(_in("kind", GRID_KINDS), name="grid_kind"),
         CheckConstraint("ST_IsValid(boundary) AND NOT ST_IsEmpty(boundary)",
                         name="grid_valid_boundary"),
@@ -122,6 +125,9 @@ class Grid(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The grid's identity across plan versions (copies keep it; see migration 0003).
+    uid: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True,
+                                           server_default=text("gen_random_uuid()"))
     plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"), index=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("admin_area.id"), index=True)
     district_code: Mapped[str] = mapped_column(String(6), index=True)
@@ -287,3 +293,119 @@ class AuditEvent(Base):
     entity: Mapped[str] = mapped_column(String(50))
     entity_id: Mapped[int | None] = mapped_column(Integer)
     details: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+
+
+# --- Migration 0002: stored assignments, the address registry ---------------
+
+ADDRESS_PLACE_KINDS = ("house", "estate", "building", "unit")
+
+
+class HouseholdAssignment(Base):
+    """Which base grid of a plan holds each household: a snapshot taken by ``assign_plan``.
+
+    ``grid_id`` is the one base (residential or special) owner, NULL outside every
+    grid; ``candidates`` lists the base grids sharing the point when it lies on an edge
+    (``on_boundary``), and is empty otherwise. The table is partitioned by plan: a
+    recomputation builds a fresh partition (bulk COPY, then indexes) and swaps it in,
+    which is several times faster than updating a million indexed rows, and dropping a
+    plan drops its partition (trigger in migration 0002). No foreign keys, on purpose:
+    rows are derived from ``grid`` and ``household`` in the same transaction that writes
+    them, and per-row key checks would triple the cost of a recomputation.
+    """
+
+    __tablename__ = "household_assignment"
+    __table_args__ = (
+        Index("ix_household_assignment_plan_grid", "plan_id", "grid_id"),
+        {"postgresql_partition_by": "LIST (plan_id)"},
+    )
+
+    plan_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    household_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    district_code: Mapped[str] = mapped_column(String(6))
+    grid_id: Mapped[int | None] = mapped_column(Integer)
+    on_boundary: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    candidates: Mapped[list[int]] = mapped_column(ARRAY(Integer), server_default="{}")
+
+
+class ShopAssignment(Base):
+    """Which grids of a plan hold each shop: one base owner, and every overlay.
+
+    As for households, plus ``overlays``: the business grids holding the shop (the
+    Fuzimiao merchants belong to their business grid and to a residential one).
+    """
+
+    __tablename__ = "shop_assignment"
+    __table_args__ = (Index("ix_shop_assignment_plan_grid", "plan_id", "grid_id"),)
+
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"), primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shop.id", ondelete="CASCADE"), primary_key=True)
+    district_code: Mapped[str] = mapped_column(String(6))
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grid.id", ondelete="CASCADE"))
+    on_boundary: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    candidates: Mapped[list[int]] = mapped_column(ARRAY(Integer), server_default="{}")
+    overlays: Mapped[list[int]] = mapped_column(ARRAY(Integer), server_default="{}")
+
+
+class AddressRoad(Base):
+    """A named road or lane of the address registry (street centre lines merged by name)."""
+
+    __tablename__ = "address_road"
+    __table_args__ = (UniqueConstraint("district_code", "name", name="address_road_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_code: Mapped[str] = mapped_column(String(6), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(10))
+    geom: Mapped[Any] = mapped_column(_geom("MULTILINESTRING"))
+
+
+class AddressRange(Base):
+    """A house-number range along one side of a road (odd or even), for interpolation.
+
+    ``geom`` runs through the numbered doors in number order with the house number as
+    its measure (M), so ``ST_LocateAlong(geom, n)`` places a number between two known
+    doors.
+    """
+
+    __tablename__ = "address_range"
+    __table_args__ = (CheckConstraint("parity IN (0, 1)", name="address_range_parity"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    road_id: Mapped[int] = mapped_column(ForeignKey("address_road.id", ondelete="CASCADE"), index=True)
+    parity: Mapped[int] = mapped_column(Integer)
+    first_no: Mapped[int] = mapped_column(Integer)
+    last_no: Mapped[int] = mapped_column(Integer)
+    geom: Mapped[Any] = mapped_column(
+        Geometry("LINESTRINGM", srid=STORAGE_SRID, dimension=3, spatial_index=True)
+    )
+
+
+class AddressPlace(Base):
+    """An addressable place: a door on a road (house), an estate, a building or a unit.
+
+    Components are stored parsed and normalised (see ``gisgrid.addresses``) so matching
+    is equality on columns; ``label`` is the canonical written form.
+    """
+
+    __tablename__ = "address_place"
+    __table_args__ = (
+        CheckConstraint(_in("kind", ADDRESS_PLACE_KINDS), name="address_place_kind"),
+        Index("ix_address_place_road_no", "road_id", "house_no"),
+        Index("ix_address_place_estate", "district_code", "estate", "building_no"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_code: Mapped[str] = mapped_column(String(6), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    road_id: Mapped[int | None] = mapped_column(ForeignKey("address_road.id", ondelete="CASCADE"))
+    house_no: Mapped[int | None] = mapped_column(Integer)
+    estate: Mapped[str | None] = mapped_column(String(100))
+    building_no: Mapped[int | None] = mapped_column(Integer)
+    unit_no: Mapped[int | None] = mapped_column(Integer)
+    building_id: Mapped[int | None] = mapped_column(
+        ForeignKey("building.id", ondelete="CASCADE"), index=True
+    )
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id", ondelete="CASCADE"), index=True)
+    shop_id: Mapped[int | None] = mapped_column(ForeignKey("shop.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(200))
+    location: Mapped[Any] = mapped_column(_geom("POINT"))

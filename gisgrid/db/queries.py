@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gisgrid.errors import InvalidInputError, NotFoundError
+from gisgrid.settings import STORAGE_SRID
 
 #: Decimal places of lon/lat in GeoJSON output: 7 digits is ~1 cm.
 GEOJSON_DIGITS = 7
@@ -127,6 +128,30 @@ def grid_features(session: Session, plan_id: int, *, kind: str | None = None,
         props["team"] = props["team"] or {}
         features.append({"type": "Feature", "id": props["id"], "properties": props,
                          "geometry": geometry})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def plan_street_features(session: Session, plan_id: int) -> dict[str, Any]:
+    """Streets of the plan's district crossing the extent of its grids, as a FeatureCollection.
+
+    Properties: id, name, kind (``road`` or ``lane``). Empty for a plan without grids.
+    """
+    get_plan(session, plan_id)
+    rows = session.execute(text(f"""
+        WITH extent AS (
+            SELECT p.district_code, ST_SetSRID(ST_Extent(g.boundary)::geometry, {STORAGE_SRID}) AS box
+            FROM plan p JOIN grid g ON g.plan_id = p.id WHERE p.id = :plan
+            GROUP BY p.district_code)
+        SELECT s.id, s.name, s.kind, ST_AsGeoJSON(s.geom, {GEOJSON_DIGITS}) AS geometry
+        FROM street s JOIN extent e
+          ON s.district_code = e.district_code AND s.geom && e.box
+        ORDER BY s.id
+    """), {"plan": plan_id})
+    features = [
+        {"type": "Feature", "id": r.id, "properties": {"id": r.id, "name": r.name, "kind": r.kind},
+         "geometry": json.loads(r.geometry)}
+        for r in rows
+    ]
     return {"type": "FeatureCollection", "features": features}
 
 

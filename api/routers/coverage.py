@@ -1,0 +1,171 @@
+"""Coverage: check and repair grids, stateless (``/v1/coverage/*``) or for a stored plan.
+
+``POST /v1/coverage/check`` and ``POST /v1/coverage/repair`` store nothing.
+``GET /v1/plans/{id}/coverage`` checks a stored plan (also households and shops outside
+every grid, and grid sizes); ``POST /v1/plans/{id}/repair`` writes the proposed repair
+as a NEW draft plan, never into the plan itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import shapely
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from shapely.errors import GEOSException
+from shapely.geometry import shape
+
+from api.deps import SessionDep
+from api.schemas import Coordsys
+from gisgrid.coverage import CoverageReport, check_coverage
+from gisgrid.crs import from_wgs84, to_wgs84
+from gisgrid.db import coverage_store, queries
+from gisgrid.errors import ConflictError, InvalidGeoJSONError, InvalidInputError
+from gisgrid.geojson import geometry_problems, read_features
+from gisgrid.repair import RepairResult, repair_coverage
+
+router = APIRouter(tags=["coverage"])
+
+_SLIVER = Field(1.0, ge=0, le=100, description="Pieces narrower than this (m) are flagged `sliver`")
+_RESIDUE = Field(0.5, ge=0, le=1000, description="Pieces smaller than this (m²) are floating-point "
+                 "residue, not defects")
+
+
+class _GridsRequest(BaseModel):
+    parent: dict[str, Any] = Field(description="GeoJSON Polygon or MultiPolygon (a Feature is accepted)")
+    grids: dict[str, Any] = Field(description="FeatureCollection of (Multi)Polygons, properties.id unique")
+    sliver_width_m: float = _SLIVER
+    min_area_m2: float = _RESIDUE
+    coordsys: Coordsys = Field("wgs84", description="Coordinates of the request and of the response")
+
+
+class CheckRequest(_GridsRequest):
+    points: dict[str, Any] | None = Field(None, description="Optional FeatureCollection of Points "
+                                          "(households, shops) with properties.id")
+
+
+class RepairRequest(_GridsRequest):
+    max_gap_m2: float | None = Field(None, ge=0, description="Leave larger gaps unfilled")
+
+
+class PlanRepairRequest(BaseModel):
+    name: str | None = Field(None, max_length=200, description="Name of the new draft")
+    author: str | None = Field(None, max_length=100)
+    dry_run: bool = Field(False, description="Only propose: write nothing")
+    sliver_width_m: float = _SLIVER
+
+
+def _parent(doc: dict[str, Any], coordsys: str) -> shapely.Geometry:
+    geom = doc.get("geometry") if doc.get("type") == "Feature" else doc
+    problems = geometry_problems(geom, "parent", orientation=False)
+    if not problems and geom["type"] not in ("Polygon", "MultiPolygon"):
+        problems = [f"parent: a {geom['type']}; expected a Polygon or MultiPolygon"]
+    if problems:
+        raise InvalidGeoJSONError(problems[0], details={"problems": problems[:50]})
+    return _convert(shape(geom), to_wgs84, coordsys)
+
+
+def _convert(geom: Any, func: Any, coordsys: str) -> Any:
+    if coordsys == "wgs84" or geom is None:
+        return geom
+    return shapely.transform(geom, lambda xy: np.column_stack(func(xy[:, 0], xy[:, 1], coordsys)))
+
+
+def _read(doc: dict[str, Any], what: str, types: tuple[str, ...], coordsys: str) -> list[Any]:
+    """``read_features``, with coordinates shapely cannot build (e.g. 2D and 3D positions
+    mixed in one ring) answered as bad GeoJSON rather than a server error."""
+    try:
+        return read_features(doc, what=what, geometry_types=types, coordsys=coordsys)
+    except (ValueError, TypeError) as exc:
+        raise InvalidGeoJSONError(f"{what}: coordinates cannot be read ({exc})") from exc
+
+
+def _inputs(body: _GridsRequest) -> dict[str, Any]:
+    try:
+        parent = _parent(body.parent, body.coordsys)
+    except (ValueError, TypeError) as exc:
+        raise InvalidGeoJSONError(f"parent: coordinates cannot be read ({exc})") from exc
+    return {
+        "grids": _read(body.grids, "grids", ("Polygon", "MultiPolygon"), body.coordsys),
+        "parent": parent,
+        "sliver_width_m": body.sliver_width_m,
+        "min_area_m2": body.min_area_m2,
+    }
+
+
+def _report_out(report: CoverageReport, coordsys: str) -> dict[str, Any]:
+    for d in report.defects:
+        d.geometry = _convert(d.geometry, from_wgs84, coordsys)
+    return report.to_dict()
+
+
+def _geos_guard(func: Any, **kwargs: Any) -> Any:
+    """GEOS refusing an input (it should not happen) is the input's fault: a 400, not a 500."""
+    try:
+        return func(**kwargs)
+    except GEOSException as exc:
+        raise InvalidInputError(f"the geometry could not be processed: {exc}") from exc
+
+
+@router.post("/v1/coverage/check", summary="Do the grids tile the parent area?",
+             description="Every gap, overlap, invalid, outside, multipart, duplicate or empty grid "
+                         "and every point in no grid, each with its grids, area (m²) and geometry.")
+def check(body: CheckRequest) -> dict[str, Any]:
+    kwargs = _inputs(body)
+    if body.points is not None:
+        kwargs["points"] = _read(body.points, "points", ("Point",), body.coordsys)
+    return _report_out(_geos_guard(check_coverage, **kwargs), body.coordsys)
+
+
+def _repair_out(result: RepairResult, coordsys: str) -> dict[str, Any]:
+    result.grids = [(gid, _convert(g, from_wgs84, coordsys)) for gid, g in result.grids]
+    for step in result.steps:
+        step.geometry = _convert(step.geometry, from_wgs84, coordsys)
+    for report in (result.before, result.after):
+        for d in report.defects:
+            d.geometry = _convert(d.geometry, from_wgs84, coordsys)
+    return result.to_dict()
+
+
+@router.post("/v1/coverage/repair", summary="Propose grids without gaps or overlaps",
+             description="Each gap and overlap piece goes to the grid sharing the longest edge with "
+                         "it; every step is explained. Nothing is stored.")
+def repair(body: RepairRequest) -> dict[str, Any]:
+    kwargs = _inputs(body)
+    result = _geos_guard(repair_coverage, max_gap_m2=body.max_gap_m2, **kwargs)
+    return _repair_out(result, body.coordsys)
+
+
+@router.get("/v1/plans/{plan_id}/coverage", summary="Coverage check of a stored plan",
+            description="Residential grids must tile the plan's gridded communities; overlays "
+                        "(business, special) must be valid and inside. Also lists households and "
+                        "shops in no grid, and grids whose household count breaks the bounds.")
+def plan_coverage(
+    plan_id: int,
+    session: SessionDep,
+    sliver_width_m: float = Query(1.0, ge=0, le=100),
+    min_households: int = Query(coverage_store.DEFAULT_HOUSEHOLD_BOUNDS[0], ge=0),
+    max_households: int = Query(coverage_store.DEFAULT_HOUSEHOLD_BOUNDS[1], ge=0),
+) -> dict[str, Any]:
+    result = coverage_store.plan_coverage(session, plan_id, sliver_width_m=sliver_width_m,
+                                          household_bounds=(min_households, max_households))
+    return result.to_dict()
+
+
+@router.post("/v1/plans/{plan_id}/repair", status_code=201,
+             summary="Repair a stored plan into a new draft plan",
+             description="The plan itself is never changed. 201 with the new draft; with "
+                         "`dry_run` 200 and only the proposal; 409 when there is nothing to repair.")
+def plan_repair(plan_id: int, body: PlanRepairRequest, session: SessionDep) -> Any:
+    result = coverage_store.repair_plan(session, plan_id, sliver_width_m=body.sliver_width_m)
+    if not result.steps:
+        raise ConflictError(f"plan {plan_id} passes its coverage check; nothing to repair")
+    if body.dry_run:
+        return JSONResponse({"plan": None, "repair": result.to_dict()})
+    new_id = coverage_store.save_repair_as_draft(session, plan_id, result, name=body.name,
+                                                 author=body.author)
+    session.commit()
+    return {"plan": queries.get_plan(session, new_id), "repair": result.to_dict()}

@@ -1,0 +1,227 @@
+"""SQL behind plan versions and planners' edits (create, copy, split, merge, move, diff).
+
+Every function runs in the caller's transaction; a failed edit rolls back whole.
+Geometry arrives as shapely in lon/lat WGS84 and goes to PostGIS as WKB.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import shapely
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from gisgrid.errors import NotFoundError, PlanNotDraftError, StaleVersionError
+from gisgrid.settings import STORAGE_SRID
+
+BASE_KINDS = ("residential", "special")  # the kinds that own households (not overlays)
+
+
+def _wkb(geom: shapely.Geometry) -> bytes:
+    return shapely.to_wkb(geom)
+
+
+def area_ids(session: Session, code: str) -> tuple[int, str, str]:
+    """(id, level, district_code) of an area code."""
+    row = session.execute(text("SELECT id, level, district_code FROM admin_area WHERE code = :c"),
+                          {"c": code}).one_or_none()
+    if row is None:
+        raise NotFoundError(f"no area with code {code}")
+    return row.id, row.level, row.district_code
+
+
+def active_plan_id(session: Session, *, scope_id: int) -> int | None:
+    return session.execute(text("SELECT id FROM plan WHERE scope_id = :s AND status = 'active'"),
+                           {"s": scope_id}).scalar_one_or_none()
+
+
+def insert_plan(session: Session, *, scope_id: int, district_code: str, name: str,
+                parent_id: int | None, author: str | None, note: str | None,
+                effective_from: dt.date | None) -> int:
+    return int(session.execute(text("""
+        INSERT INTO plan (scope_id, district_code, name, status, parent_id, author, note,
+                          effective_from)
+        VALUES (:scope, :district, :name, 'draft', :parent, :author, :note, :eff)
+        RETURNING id
+    """), {"scope": scope_id, "district": district_code, "name": name, "parent": parent_id,
+           "author": author, "note": note, "eff": effective_from}).scalar_one())
+
+
+def copy_grids(session: Session, *, source: int, target: int) -> int:
+    """Copy a plan's grids (keeping each grid's uid) and their teams into another plan."""
+    n = session.execute(text("""
+        INSERT INTO grid (uid, plan_id, community_id, district_code, code, seq, name, kind, boundary)
+        SELECT uid, :target, community_id, district_code, code, seq, name, kind, boundary
+        FROM grid WHERE plan_id = :source
+    """), {"source": source, "target": target}).rowcount
+    session.execute(text("""
+        INSERT INTO grid_staff (grid_id, staff_id, role)
+        SELECT new.id, gs.staff_id, gs.role
+        FROM grid old JOIN grid new ON new.uid = old.uid AND new.plan_id = :target
+        JOIN grid_staff gs ON gs.grid_id = old.id
+        WHERE old.plan_id = :source
+    """), {"source": source, "target": target})
+    return int(n)
+
+
+def insert_grid(session: Session, *, plan_id: int, community_id: int, district_code: str, code: str,
+                seq: int, name: str, kind: str, boundary: shapely.Geometry, uid: Any = None) -> int:
+    return int(session.execute(text(f"""
+        INSERT INTO grid (uid, plan_id, community_id, district_code, code, seq, name, kind, boundary)
+        VALUES (coalesce(CAST(:uid AS uuid), gen_random_uuid()), :plan, :community, :district,
+                :code, :seq, :name, :kind,
+                ST_Multi(ST_GeomFromWKB(:wkb, {STORAGE_SRID})))
+        RETURNING id
+    """), {"uid": uid, "plan": plan_id, "community": community_id, "district": district_code,
+           "code": code, "seq": seq, "name": name, "kind": kind,
+           "wkb": _wkb(boundary)}).scalar_one())
+
+
+def bump_version(session: Session, plan_id: int, *, expected: int) -> int:
+    """Claim the right to edit: version ``expected`` → ``expected + 1``, or refuse.
+
+    The row lock taken by the UPDATE serialises concurrent edits: the second of two
+    edits sent with the same version finds the version moved on and gets
+    :class:`StaleVersionError`, so no update is lost.
+    """
+    new = session.execute(text("""
+        UPDATE plan SET version = version + 1
+        WHERE id = :id AND status = 'draft' AND version = :v RETURNING version
+    """), {"id": plan_id, "v": expected}).scalar_one_or_none()
+    if new is not None:
+        return int(new)
+    row = session.execute(text("SELECT status, version FROM plan WHERE id = :id"),
+                          {"id": plan_id}).one_or_none()
+    if row is None:
+        raise NotFoundError(f"plan {plan_id} does not exist")
+    if row.status != "draft":
+        raise PlanNotDraftError(f"plan {plan_id} is {row.status}; only drafts can be edited")
+    raise StaleVersionError(
+        f"plan {plan_id} is at version {row.version}, not {expected}: reload it and edit again",
+        details={"current_version": row.version, "sent_version": expected})
+
+
+def grid_rows(session: Session, plan_id: int, grid_ids: list[int]) -> list[Any]:
+    """The named grids of a plan (404 if any is missing)."""
+    rows = session.execute(text("""
+        SELECT g.id, g.uid, g.code, g.seq, g.name, g.kind, g.community_id, c.code AS community_code,
+               ST_AsBinary(g.boundary) AS wkb
+        FROM grid g JOIN admin_area c ON c.id = g.community_id
+        WHERE g.plan_id = :plan AND g.id = ANY(:ids) ORDER BY g.id
+    """), {"plan": plan_id, "ids": grid_ids}).all()
+    missing = sorted(set(grid_ids) - {r.id for r in rows})
+    if missing:
+        raise NotFoundError(f"plan {plan_id} has no grid {missing[0]}", details={"missing": missing})
+    return rows
+
+
+def set_boundary(session: Session, grid_id: int, boundary: shapely.Geometry) -> None:
+    session.execute(text(f"""
+        UPDATE grid SET boundary = ST_Multi(ST_GeomFromWKB(:wkb, {STORAGE_SRID})) WHERE id = :id
+    """), {"id": grid_id, "wkb": _wkb(boundary)})
+
+
+def delete_grids(session: Session, grid_ids: list[int]) -> None:
+    session.execute(text("DELETE FROM grid WHERE id = ANY(:ids)"), {"ids": grid_ids})
+
+
+def relink_part_time(session: Session, *, from_ids: list[int], to_id: int) -> None:
+    """Part-time workers of merged-away grids join the kept grid's team."""
+    session.execute(text("""
+        INSERT INTO grid_staff (grid_id, staff_id, role)
+        SELECT DISTINCT :to, staff_id, 'part_time' FROM grid_staff
+        WHERE grid_id = ANY(:from) AND role = 'part_time'
+        ON CONFLICT DO NOTHING
+    """), {"to": to_id, "from": from_ids})
+
+
+def next_seq(session: Session, plan_id: int, community_id: int) -> int:
+    return int(session.execute(text("""
+        SELECT coalesce(max(seq), 0) + 1 FROM grid WHERE plan_id = :p AND community_id = :c
+    """), {"p": plan_id, "c": community_id}).scalar_one())
+
+
+def grid_counts(session: Session, grid_ids: list[int]) -> list[dict[str, Any]]:
+    """Households, residents and shops now inside each grid (by location)."""
+    rows = session.execute(text("""
+        SELECT g.id, g.code, g.name, g.kind, g.uid::text AS uid,
+               (SELECT count(*) FROM household h WHERE ST_Covers(g.boundary, h.location)) AS households,
+               (SELECT count(*) FROM shop s WHERE ST_Covers(g.boundary, s.location)) AS shops
+        FROM grid g WHERE g.id = ANY(:ids) ORDER BY g.code
+    """), {"ids": grid_ids})
+    return [dict(r._mapping) for r in rows]
+
+
+def street_geometry(session: Session, name: str) -> shapely.Geometry:
+    wkb = session.execute(text("SELECT ST_AsBinary(ST_Union(geom)) FROM street WHERE name = :n"),
+                          {"n": name}).scalar_one_or_none()
+    if wkb is None:
+        raise NotFoundError(f"no street named {name}")
+    return shapely.from_wkb(bytes(wkb))
+
+
+def community_inputs(session: Session, community_id: int) -> dict[str, Any]:
+    """What planning needs for one community: boundary, streets inside, household points."""
+    boundary = session.execute(text("SELECT ST_AsBinary(boundary) FROM admin_area WHERE id = :c"),
+                               {"c": community_id}).scalar_one()
+    streets = session.execute(text("""
+        SELECT ST_AsBinary(s.geom) FROM street s, admin_area c
+        WHERE c.id = :c AND ST_Intersects(s.geom, c.boundary)
+    """), {"c": community_id}).scalars().all()
+    homes = session.execute(text("""
+        SELECT ST_X(h.location), ST_Y(h.location) FROM household h, admin_area c
+        WHERE c.id = :c AND ST_Covers(c.boundary, h.location) ORDER BY h.id
+    """), {"c": community_id}).all()
+    return {"boundary": shapely.from_wkb(bytes(boundary)),
+            "streets": [shapely.from_wkb(bytes(w)) for w in streets],
+            "households": [(x, y) for x, y in homes]}
+
+
+def plan_grid_shapes(session: Session, plan_id: int, *, community_id: int | None = None) -> list[Any]:
+    return session.execute(text("""
+        SELECT g.id, g.uid, g.code, g.seq, g.kind, g.community_id, ST_AsBinary(g.boundary) AS wkb
+        FROM grid g WHERE g.plan_id = :p AND (CAST(:c AS int) IS NULL OR g.community_id = :c)
+        ORDER BY g.id
+    """), {"p": plan_id, "c": community_id}).all()
+
+
+def community_codes(session: Session, community_id: int) -> tuple[str, str, str]:
+    """(county, subdistrict, community) digit groups of a community's 12-digit code."""
+    code = session.execute(text("SELECT code FROM admin_area WHERE id = :c"),
+                           {"c": community_id}).scalar_one()
+    return code[:6], code[6:9], code[9:12]
+
+
+def update_code(session: Session, grid_id: int, *, code: str, seq: int, name: str | None) -> None:
+    session.execute(text("""
+        UPDATE grid SET code = :code, seq = :seq, name = coalesce(:name, name) WHERE id = :id
+    """), {"id": grid_id, "code": code, "seq": seq, "name": name})
+
+
+def household_moves(session: Session, *, before: int, after: int, table: str) -> list[dict[str, Any]]:
+    """Households (or shops) whose base grid differs between two plans, grouped by move.
+
+    A grid is the same grid in both plans when its ``uid`` is the same, so renumbered
+    codes alone do not count as moves.
+    """
+    assert table in ("household", "shop")
+    kinds = "('residential', 'special')"
+    rows = session.execute(text(f"""
+        WITH owner AS (
+            SELECT t.id,
+                   (SELECT g.uid FROM grid g WHERE g.plan_id = :a AND g.kind IN {kinds}
+                      AND ST_Covers(g.boundary, t.location) ORDER BY g.code LIMIT 1) AS a,
+                   (SELECT g.uid FROM grid g WHERE g.plan_id = :b AND g.kind IN {kinds}
+                      AND ST_Covers(g.boundary, t.location) ORDER BY g.code LIMIT 1) AS b
+            FROM {table} t)
+        SELECT ga.code AS from_code, ga.name AS from_name, gb.code AS to_code, gb.name AS to_name,
+               count(*) AS n
+        FROM owner o
+        LEFT JOIN grid ga ON ga.plan_id = :a AND ga.uid = o.a
+        LEFT JOIN grid gb ON gb.plan_id = :b AND gb.uid = o.b
+        WHERE o.a IS DISTINCT FROM o.b
+        GROUP BY 1, 2, 3, 4 ORDER BY n DESC, 1, 3
+    """), {"a": before, "b": after})
+    return [dict(r._mapping) for r in rows]
