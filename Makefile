@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: setup system venv assets demo demo-data serve test lint bench db-up db-down clean
+.PHONY: setup system venv assets demo demo-data test lint db-up db-down clean
 
 setup: system venv assets
 
@@ -42,9 +42,6 @@ test: setup
 
 lint: venv
 	@$(VENV)/bin/ruff check gisgrid api maps tests data bench
-
-bench: setup
-	@$(PY) -m bench
 
 db-up: venv
 	@$(VENV)/bin/gisgrid db up
