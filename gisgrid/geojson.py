@@ -165,7 +165,13 @@ def read_features(doc: Any, *, what: str = "features",
         out.append((fid, f["geometry"]))
     if problems:
         raise InvalidGeoJSONError(problems[0], details={"problems": problems[:50]})
-    geoms = [shape(g) for _, g in out]
+    geoms = []
+    for i, (_, g) in enumerate(out):
+        try:
+            geoms.append(shape(g))
+        except (ValueError, TypeError) as exc:  # e.g. 2D and 3D positions mixed in one ring
+            raise InvalidGeoJSONError(f"{what}.features[{i}]: unreadable coordinates ({exc})",
+                                      details={"feature": i}) from exc
     if coordsys != "wgs84":
         geoms = [shapely.transform(g, lambda xy: _convert(xy, coordsys)) for g in geoms]
     return [(fid, g) for (fid, _), g in zip(out, geoms, strict=True)]

@@ -43,6 +43,8 @@ GRID_DEG = 1e-9
 # edges are the grids' own edges, so the true distance is 0 up to floating-point noise.
 TOUCH_DEG = 1e-8
 _POLYGON = 3  # shapely type id of Polygon
+#: Largest parent extent (degrees, either way) a check accepts.
+MAX_EXTENT_DEG = 10.0
 
 
 def read_pairs(features: Any, what: str) -> tuple[list[Hashable], np.ndarray]:
@@ -102,6 +104,13 @@ def check_parent(parent: Any) -> shapely.Geometry:
     repaired = polygonal(parent if shapely.is_valid(parent) else shapely.make_valid(parent))
     if repaired is None or shapely.area(repaired) == 0:
         raise InvalidInputError("parent has no area: expected a Polygon or MultiPolygon")
+    xmin, ymin, xmax, ymax = repaired.bounds
+    if max(xmax - xmin, ymax - ymin) > MAX_EXTENT_DEG:
+        # Areas are measured in a projection centred on the parent; continents are out of
+        # its reach (and of any grid plan: Yuyang district spans about 1.5 degrees).
+        raise InvalidInputError(
+            f"parent spans more than {MAX_EXTENT_DEG:g} degrees; check a district or less at a time"
+        )
     return shapely.set_precision(repaired, GRID_DEG)
 
 

@@ -67,6 +67,9 @@ def test_bad_input_gets_a_4xx_with_a_code(client) -> None:
         ({"grids": {**GRIDS, "features": GRIDS["features"] * 2}, "points": pts()}, "duplicate_id"),
         ({"grids": GRIDS, "points": pts(), "coordsys": "mars"}, "invalid_request"),
         ({"grids": GRIDS}, "invalid_request"),
+        ({"grids": {**GRIDS, "features": [{**GRIDS["features"][0], "geometry": {
+            "type": "Polygon", "coordinates": [[[X0, Y0, 5.0], [X0 + D, Y0], [X0, Y0 + D], [X0, Y0]]]}}]},
+          "points": pts()}, "invalid_geojson"),  # 2D and 3D positions mixed
     ]
     for body, code in cases:
         r = client.post("/v1/assign", json=body)

@@ -164,6 +164,10 @@ BAD_BODIES = [
      400, "invalid_geojson"),
     ({"parent": PARENT, "grids": {"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": {"id": "x"}, "geometry": None}]}}, 400, "invalid_geojson"),
+    ({"parent": PARENT, "grids": {"type": "FeatureCollection", "features": [  # 3D and 2D mixed
+        {"type": "Feature", "properties": {"id": "z"}, "geometry": {"type": "Polygon", "coordinates": [
+            [[X[0], Y[0], 5.0], [X[1], Y[0]], [X[1], Y[1]], [X[0], Y[0]]]]}}]}}, 400, "invalid_geojson"),
+    ({"parent": mapping(box(-180, -90, 180, 90)), "grids": quarters()}, 400, "invalid_input"),
 ]
 
 
