@@ -2,72 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import re
-import urllib.request
-from dataclasses import dataclass, field
-from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
+from offline import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, active_grid_count, open_offline
 from playwright.sync_api import sync_playwright
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"  # Debian's; never `playwright install`
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-gpu",
-]
-ARTIFACTS = Path(__file__).parent / "artifacts"  # git-ignored
-LOCAL_HOSTS = {"127.0.0.1"}
-TILE_URL = re.compile(r"/\d+/\d+/\d+(@2x)?\.(png|jpe?g|webp)\b|[?&]TILEMATRIX=", re.IGNORECASE)
-
-
-def _get_json(url):
-    with urllib.request.urlopen(url, timeout=30) as response:
-        return json.load(response)
-
-
-def _active_grid_count(base):
-    """Grids in the active plan(s), as the API reports them."""
-    plans = _get_json(f"{base}/v1/plans?status=active")["plans"]
-    assert plans, "the demo has no active plan"
-    return sum(len(_get_json(f"{base}/v1/plans/{p['id']}/grids")["features"]) for p in plans)
-
-
-@dataclass
-class OfflineLoad:
-    """What happened while loading a page with every non-local request blocked."""
-
-    page: object
-    hosts: set
-    blocked: list = field(default_factory=list)  # (resource type, url)
-    failed: list = field(default_factory=list)  # (resource type, url, reason or HTTP status)
-    console_errors: list = field(default_factory=list)  # (text, url)
-    page_errors: list = field(default_factory=list)
-
-    def is_tile(self, resource_type, url):
-        """A basemap tile, the only thing allowed to fail: an image from outside, or one
-        whose URL is a {z}/{x}/{y} or WMTS tile address (an intranet tile server)."""
-        if resource_type != "image":
-            return False
-        return urlparse(url).hostname not in self.hosts or bool(TILE_URL.search(url))
-
-    def unexpected_failures(self):
-        return [f for f in self.failed if not self.is_tile(f[0], f[1])]
-
-    def unexpected_console_errors(self):
-        tile_urls = {url for kind, url, _ in self.failed if self.is_tile(kind, url)}
-        return [
-            (text, url)
-            for text, url in self.console_errors
-            if not (text.startswith("Failed to load resource") and url in tile_urls)
-        ]
-
 
 @pytest.fixture(scope="module")
 def chromium():
@@ -80,33 +21,7 @@ def chromium():
 @pytest.fixture
 def offline_map(chromium, live_server):
     """The /maps/ page loaded with the internet cut off (only the gisgrid host answers)."""
-    hosts = LOCAL_HOSTS | {urlparse(live_server).hostname}
-    context = chromium.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
-    page = context.new_page()
-    load = OfflineLoad(page, hosts)
-
-    def route(route):
-        request = route.request
-        if urlparse(request.url).hostname in hosts:
-            route.continue_()
-        else:
-            load.blocked.append((request.resource_type, request.url))
-            route.abort("internetdisconnected")
-
-    def on_response(response):
-        if response.status >= 400:
-            load.failed.append((response.request.resource_type, response.url, response.status))
-
-    def on_console(message):
-        if message.type == "error":
-            load.console_errors.append((message.text, message.location.get("url", "")))
-
-    context.route("**/*", route)
-    page.on("requestfailed", lambda r: load.failed.append((r.resource_type, r.url, r.failure)))
-    page.on("response", on_response)
-    page.on("console", on_console)
-    page.on("pageerror", lambda e: load.page_errors.append(str(e)))
-    page.goto(f"{live_server}/maps/", wait_until="load")
+    context, load, _response = open_offline(chromium, f"{live_server}/maps/", live_server)
     yield load
     context.close()
 
@@ -124,7 +39,7 @@ def test_map_page_needs_nothing_from_the_internet_but_basemap_tiles(offline_map)
 
 def test_map_page_draws_every_grid_of_the_active_plan(offline_map, live_server):
     load = offline_map
-    expected = _active_grid_count(live_server)
+    expected = active_grid_count(live_server)
     assert expected > 0
     drawn = load.page.evaluate("document.body.dataset.gridCount")
     assert drawn is not None, f"the page hook never ran: {load.page_errors} {load.console_errors}"

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlparse
-
 import pytest
+from offline import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, get_json, open_offline
 from playwright.sync_api import sync_playwright
-from test_map_page import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS, OfflineLoad, _get_json
 
 pytestmark = pytest.mark.browser
 
@@ -14,38 +12,14 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def planner_load(live_server):
     """The active plan's planner page, loaded with every non-local request blocked."""
-    plans = _get_json(f"{live_server}/v1/plans?status=active")["plans"]
+    plans = get_json(f"{live_server}/v1/plans?status=active")["plans"]
     assert plans, "the demo has no active plan"
     plan_id = plans[0]["id"]
-    expected = len(_get_json(f"{live_server}/v1/plans/{plan_id}/grids")["features"])
-    hosts = LOCAL_HOSTS | {urlparse(live_server).hostname}
+    expected = len(get_json(f"{live_server}/v1/plans/{plan_id}/grids")["features"])
+    url = f"{live_server}/maps/plans/{plan_id}/planner"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
-        page = context.new_page()
-        load = OfflineLoad(page, hosts)
-
-        def route(route):
-            if urlparse(route.request.url).hostname in hosts:
-                route.continue_()
-            else:
-                load.blocked.append((route.request.resource_type, route.request.url))
-                route.abort("internetdisconnected")
-
-        def on_response(response):
-            if response.status >= 400:
-                load.failed.append((response.request.resource_type, response.url, response.status))
-
-        def on_console(message):
-            if message.type == "error":
-                load.console_errors.append((message.text, message.location.get("url", "")))
-
-        context.route("**/*", route)
-        page.on("requestfailed", lambda r: load.failed.append((r.resource_type, r.url, r.failure)))
-        page.on("response", on_response)
-        page.on("console", on_console)
-        page.on("pageerror", lambda e: load.page_errors.append(str(e)))
-        response = page.goto(f"{live_server}/maps/plans/{plan_id}/planner", wait_until="load")
+        context, load, response = open_offline(browser, url, live_server)
         assert response is not None and response.status == 200
         yield load, expected, f"{live_server}/maps/plans/{plan_id}/planner"
         context.close()
