@@ -15,33 +15,12 @@ import json
 
 import pytest
 import shapely
-from pyproj import Geod
+from quarters import GEOD, PARENT, D, X, Y, geodesic_m2, quarters
 from shapely import MultiPolygon, Polygon, box
 
 from gisgrid.errors import InvalidInputError
 from gisgrid.geojson import feature_collection_problems
 from gisgrid.repair import REPAIR_ACTIONS, repair_coverage
-
-LON0, LAT0, D = 109.73, 38.28, 0.001
-X = [LON0 + k * D for k in range(4)]
-Y = [LAT0 + k * D for k in range(4)]
-PARENT = box(X[0], Y[0], X[2], Y[2])
-GEOD = Geod(ellps="WGS84")
-
-
-def geodesic_m2(geom):
-    return abs(GEOD.geometry_area_perimeter(geom)[0])
-
-
-def quarters(**changes):
-    grids = {
-        "a": box(X[0], Y[0], X[1], Y[1]),
-        "b": box(X[1], Y[0], X[2], Y[1]),
-        "c": box(X[0], Y[1], X[1], Y[2]),
-        "d": box(X[1], Y[1], X[2], Y[2]),
-    }
-    grids.update(changes)
-    return [(k, v) for k, v in grids.items() if k not in changes or changes[k] is not None]
 
 
 def same_area(geom, expected):
