@@ -100,8 +100,30 @@ def _valid_polygonal(geom: Any, where: str) -> shapely.Geometry:
     return geom
 
 
-def renumber(session: Session, plan_id: int, *, community_id: int) -> None:
-    """Recompute one community's codes (north→south, west→east); grids keep their uid."""
+def _inherit_uids(old_rows: list[Any], new_geoms: list[Any]) -> list[Any]:
+    """Each new grid takes the uid of the old grid it overlaps most (each old uid once).
+
+    Greedy by overlap area, largest first: a regenerated grid that is mostly an old
+    grid stays "the same grid", so diffs count households that really change grid.
+    """
+    olds = [(r.uid, shapely.from_wkb(bytes(r.wkb))) for r in old_rows]
+    pairs = sorted(((shapely.area(shapely.intersection(g, o)), -i, -j)
+                    for i, g in enumerate(new_geoms) for j, (_, o) in enumerate(olds)
+                    if shapely.intersects(g, o)), reverse=True)
+    out: list[Any] = [None] * len(new_geoms)
+    taken: set[int] = set()
+    for area, ni, nj in pairs:
+        i, j = -ni, -nj
+        if area > 0 and out[i] is None and j not in taken:
+            out[i] = str(olds[j][0])
+            taken.add(j)
+    return out
+
+
+def renumber(session: Session, plan_id: int, *, community_id: int, rename: bool = False) -> None:
+    """Recompute one community's codes (north→south, west→east); grids keep their uid.
+
+    With ``rename``, names follow the new numbers ("学院社区第7网格")."""
     rows = [r for r in store.plan_grid_shapes(session, plan_id, community_id=community_id)
             if r.kind == "residential"]
     if not rows:
@@ -112,8 +134,10 @@ def renumber(session: Session, plan_id: int, *, community_id: int) -> None:
     # Two passes: codes are unique per plan, so park them first, then set them.
     for r in rows:
         store.update_code(session, r.id, code=f"9{r.id:014d}"[-15:], seq=r.seq, name=None)
+    label = store.area_name(session, community_id) if rename else None
     for gid, code in codes.items():
-        store.update_code(session, gid, code=code, seq=int(code[-3:]), name=None)
+        seq = int(code[-3:])
+        store.update_code(session, gid, code=code, seq=seq, name=f"{label}第{seq}网格" if label else None)
 
 
 def generate_community(session: Session, plan_id: int, *, community: str, expected_version: int,
@@ -133,16 +157,18 @@ def generate_community(session: Session, plan_id: int, *, community: str, expect
     blockset = polygonize_blocks(inputs["boundary"], inputs["streets"])
     blocks = [(b.id, b.geometry) for b in blockset.blocks]
     proposal = plan_grids(blocks, households=inputs["households"], bounds=bounds)
-    old = [r.id for r in store.plan_grid_shapes(session, plan_id, community_id=community_id)
-           if r.kind == "residential"]
+    old_rows = [r for r in store.plan_grid_shapes(session, plan_id, community_id=community_id)
+                if r.kind == "residential"]
+    old = [r.id for r in old_rows]
+    uids = _inherit_uids(old_rows, [g.geometry for g in proposal.grids])
     store.delete_grids(session, old)
     new_ids = []
     for i, g in enumerate(proposal.grids, start=1):
         new_ids.append(store.insert_grid(
             session, plan_id=plan_id, community_id=community_id, district_code=district,
             code=f"8{i:014d}", seq=i, name=f"网格{i}", kind="residential",
-            boundary=g.geometry))
-    renumber(session, plan_id, community_id=community_id)
+            boundary=g.geometry, uid=uids[i - 1]))
+    renumber(session, plan_id, community_id=community_id, rename=True)
     audit(session, "generate", "plan", plan_id, details={"community": community, "grids": len(new_ids)})
     out = proposal.to_dict()
     out.pop("grids")

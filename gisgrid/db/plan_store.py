@@ -187,6 +187,11 @@ def plan_grid_shapes(session: Session, plan_id: int, *, community_id: int | None
     """), {"p": plan_id, "c": community_id}).all()
 
 
+def area_name(session: Session, area_id: int) -> str:
+    return str(session.execute(text("SELECT name FROM admin_area WHERE id = :a"),
+                               {"a": area_id}).scalar_one())
+
+
 def community_codes(session: Session, community_id: int) -> tuple[str, str, str]:
     """(county, subdistrict, community) digit groups of a community's 12-digit code."""
     code = session.execute(text("SELECT code FROM admin_area WHERE id = :c"),
