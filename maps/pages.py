@@ -208,6 +208,31 @@ class _GridPageHook(MacroElement):
         self.css = PAGE_CSS
 
 
+def offline_map(features: list[dict], *, tiles: TileSpec | None, static_prefix: str,
+                title: str) -> tuple[Figure, folium.Map]:
+    """A folium map in its page, every asset linked under ``static_prefix``, fitted to
+    ``features`` (no animation) and with the basemap added: the base of every page."""
+    figure = Figure(title=html.escape(title))
+    fmap = folium.Map(
+        location=YUYANG_CENTER,
+        zoom_start=12,
+        tiles=None,
+        max_zoom=MAX_ZOOM,
+        control_scale=False,  # a metric-only scale is added by _GridPageHook
+    )
+    # Per instance, so other folium users in the process keep their defaults.
+    fmap.default_js = assets.default_js(static_prefix)
+    fmap.default_css = assets.default_css(static_prefix)
+    fmap.add_to(figure)
+    bounds = _bounds(features)
+    if bounds is not None:
+        # Before the tile layers and unanimated, so no tile is fetched for the
+        # provisional view (folium's fit_bounds animates).
+        _FitBounds(fmap, bounds).add_to(fmap)
+    _add_tiles(fmap, tiles)
+    return figure, fmap
+
+
 def render_grid_map(
     grids: dict,
     *,
@@ -230,25 +255,7 @@ def render_grid_map(
     features = [_display_feature(f) for f in grids.get("features", []) if f.get("geometry")]
     _colour_residential([f for f in features if f["properties"]["kind"] == "residential"])
 
-    figure = Figure(title=html.escape(title))
-    fmap = folium.Map(
-        location=YUYANG_CENTER,
-        zoom_start=12,
-        tiles=None,
-        max_zoom=MAX_ZOOM,
-        control_scale=False,  # a metric-only scale is added by _GridPageHook
-    )
-    # Per instance, so other folium users in the process keep their defaults.
-    fmap.default_js = assets.default_js(static_prefix)
-    fmap.default_css = assets.default_css(static_prefix)
-    fmap.add_to(figure)
-
-    bounds = _bounds(features)
-    if bounds is not None:
-        # Before the tile layers and unanimated, so no tile is fetched for the
-        # provisional view (folium's fit_bounds animates).
-        _FitBounds(fmap, bounds).add_to(fmap)
-    _add_tiles(fmap, tiles)
+    figure, fmap = offline_map(features, tiles=tiles, static_prefix=static_prefix, title=title)
     folium.map.CustomPane(OVERLAY_PANE, z_index=450, pointer_events=True).add_to(fmap)
     grid_layers = [
         layer

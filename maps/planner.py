@@ -15,19 +15,15 @@ from collections import Counter
 from typing import Any
 
 import folium
-from branca.element import Element, Figure
+from branca.element import Element
 
 from maps import assets
 from maps.pages import (
-    MAX_ZOOM,
     OVERLAY_PANE,
-    YUYANG_CENTER,
-    _add_tiles,
-    _bounds,
     _display_feature,
-    _FitBounds,
     _grid_layer,
     _GridPageHook,
+    offline_map,
 )
 from maps.tiles import TileSpec
 
@@ -105,16 +101,7 @@ def render_planner_map(
         _band(f["properties"], low, high)
     residential = [f for f in features if f["properties"]["kind"] == "residential"]
 
-    figure = Figure(title=html.escape(title))
-    fmap = folium.Map(location=YUYANG_CENTER, zoom_start=12, tiles=None, max_zoom=MAX_ZOOM,
-                      control_scale=False)
-    fmap.default_js = assets.default_js(static_prefix)
-    fmap.default_css = assets.default_css(static_prefix)
-    fmap.add_to(figure)
-    bounds = _bounds(features)
-    if bounds is not None:
-        _FitBounds(fmap, bounds).add_to(fmap)
-    _add_tiles(fmap, tiles)
+    figure, fmap = offline_map(features, tiles=tiles, static_prefix=static_prefix, title=title)
     folium.map.CustomPane(STREET_PANE, z_index=420, pointer_events=False).add_to(fmap)
     folium.map.CustomPane(OVERLAY_PANE, z_index=450, pointer_events=True).add_to(fmap)
     folium.map.CustomPane(DEFECT_PANE, z_index=460, pointer_events=True).add_to(fmap)

@@ -33,3 +33,19 @@ def quarters(**changes):
     }
     grids.update(changes)
     return [(k, v) for k, v in grids.items() if k not in changes or changes[k] is not None]
+
+
+def bow_tie_c():
+    """Quarter c drawn as a bow-tie: its ring crosses itself at c's centre.
+
+    +---+---+
+    |\\ /| d |
+    | X |   |
+    |/ \\|   |
+    +---+---+
+    | a | b |
+    +---+---+
+    """
+    from shapely import Polygon
+
+    return Polygon([(X[0], Y[1]), (X[1], Y[2]), (X[1], Y[1]), (X[0], Y[2])])

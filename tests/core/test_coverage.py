@@ -21,7 +21,7 @@ import sys
 import numpy as np
 import pytest
 import shapely
-from quarters import LAT0, LON0, PARENT, D, X, Y, geodesic_m2, quarters
+from quarters import LAT0, LON0, PARENT, D, X, Y, bow_tie_c, geodesic_m2, quarters
 from shapely import MultiPolygon, Point, Polygon, box
 
 from gisgrid.coverage import DEFECT_KINDS, CoverageReport, check_coverage
@@ -154,16 +154,9 @@ def test_floating_point_residue_is_not_a_defect():
 
 def test_bow_tie_grid_is_reported_invalid_and_the_check_goes_on():
     """c drawn as a bow-tie: its repair (two triangles) leaves gaps above and below.
-
-    +---+---+
-    |\\ /| d |
-    | X |   |
-    |/ \\|   |
-    +---+---+
-    | a | b |
-    +---+---+
+    Drawn in ``quarters.bow_tie_c``.
     """
-    bow_tie = Polygon([(X[0], Y[1]), (X[1], Y[2]), (X[1], Y[1]), (X[0], Y[2])])
+    bow_tie = bow_tie_c()
     report = check_coverage(quarters(c=bow_tie), PARENT)
     invalid = only(report, "invalid")
     assert invalid.grids == ["c"]

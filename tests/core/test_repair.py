@@ -15,7 +15,7 @@ import json
 
 import pytest
 import shapely
-from quarters import GEOD, PARENT, D, X, Y, geodesic_m2, quarters
+from quarters import GEOD, PARENT, D, X, Y, bow_tie_c, geodesic_m2, quarters
 from shapely import MultiPolygon, Polygon, box
 
 from gisgrid.errors import InvalidInputError
@@ -141,16 +141,9 @@ def test_empty_and_repeated_grids_are_dropped_keeping_the_first_copy():
 
 def test_a_bow_tie_is_replaced_by_its_repair_and_what_it_lost_is_refilled():
     """c drawn as a bow-tie: two triangles remain; the two gaps go to their neighbours.
-
-    +---+---+
-    |\\ /| d |
-    | X |   |
-    |/ \\|   |
-    +---+---+
-    | a | b |
-    +---+---+
+    Drawn in ``quarters.bow_tie_c``.
     """
-    bow_tie = Polygon([(X[0], Y[1]), (X[1], Y[2]), (X[1], Y[1]), (X[0], Y[2])])
+    bow_tie = bow_tie_c()
     result = repair_coverage(quarters(c=bow_tie), PARENT)
     assert actions(result)[0] == "repair_invalid" and "Self-intersection" in result.steps[0].message
     assert result.ok, result.after.counts()
