@@ -1,15 +1,19 @@
 """HTTP lookup under load, from a separate process, against the same server's /health.
 
-Usage: ``.venv/bin/python bench/lookup_bench.py [--workers 1 2] [--duration 10] [--reps 3]``
-(needs ``wrk``: ``apt-get install -y wrk``).
+Usage: ``.venv/bin/python bench/lookup_bench.py [--workers 1 2] [--connections 16 32]
+[--duration 8] [--reps 3]`` (needs ``wrk`` and ``curl``: ``apt-get install -y wrk curl``).
 
 For each uvicorn worker count: starts the API on the Yuyang demo (its own database,
-loaded once), then alternates ``wrk`` runs on ``/health`` and on ``GET /v1/lookup``
-(1,000 household positions in rotation), ``--reps`` times each, and reports median
-requests/s, median p99 latency and the lookup/health throughput ratio. Then times
-``POST /v1/lookup`` with 100,000 points end to end (request sent to body received).
-Answers over HTTP are asserted equal to the in-process single-point path (a sample of
-GETs, and a 2,000-point sample of the batch).
+loaded once), then for each connection count alternates ``wrk`` runs on ``/health`` and
+on ``GET /v1/lookup`` (1,000 household positions in rotation), ``--reps`` times each,
+and reports median requests/s, median p99 latency and the lookup/health throughput
+ratio. Then times ``POST /v1/lookup`` with 100,000 points end to end with ``curl`` (a
+separate C client: body already encoded, from sending it to having the whole answer),
+for random points over the demo's extent and for household positions.
+
+Answers over HTTP are asserted equal to the slow path, the in-process single-point SQL
+lookup (``lookup_point``: one PostGIS query per point): 200 GETs and a 2,000-point
+sample of every batch.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+import orjson
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -56,6 +61,8 @@ def demo_database() -> str:
 
 
 def start_server(url: str, port: int, workers: int) -> subprocess.Popen:
+    # The stack `gisgrid serve` uses (uvicorn with httptools and uvloop, from
+    # uvicorn[standard]), without the access log.
     env = {**os.environ, "GISGRID_DATABASE_URL": url, "GISGRID_TILES_URL": "none"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--port", str(port),
@@ -102,14 +109,13 @@ def single(session: Session, x: float, y: float) -> dict | None:
         return None
 
 
-def bench_get(base: str, session: Session, homes: np.ndarray, args: argparse.Namespace) -> dict:
-    for x, y in homes[:: len(homes) // 200]:
-        assert httpx.get(f"{base}/v1/lookup", params={"lon": x, "lat": y}).json() == single(session, x, y)
+def bench_get(base: str, session: Session, homes: np.ndarray, connections: int,
+              args: argparse.Namespace) -> dict:
     script = lua_rotation(homes)
     health, lookup = [], []
     for _ in range(args.reps):
-        health.append(wrk(f"{base}/health", args.duration, args.connections, None))
-        lookup.append(wrk(base, args.duration, args.connections, script))
+        health.append(wrk(f"{base}/health", args.duration, connections, None))
+        lookup.append(wrk(base, args.duration, connections, script))
     os.unlink(script)
     assert all(r[2] == 0 for r in health + lookup), "non-2xx responses under load"
     med = lambda runs, k: statistics.median(r[k] for r in runs)  # noqa: E731
@@ -117,62 +123,88 @@ def bench_get(base: str, session: Session, homes: np.ndarray, args: argparse.Nam
             "lookup_rps": med(lookup, 0), "lookup_p99": med(lookup, 1)}
 
 
-def bench_post(base: str, session: Session, extent: tuple, n: int, reps: int) -> float:
-    rng = np.random.default_rng(1)
-    x0, y0, x1, y1 = extent
-    pts = np.column_stack([rng.uniform(x0 - 0.002, x1 + 0.002, n), rng.uniform(y0 - 0.002, y1 + 0.002, n)])
-    body = {"points": pts.tolist()}
+def check_gets(base: str, session: Session, homes: np.ndarray) -> None:
+    for x, y in homes[:: len(homes) // 200]:
+        assert httpx.get(f"{base}/v1/lookup", params={"lon": x, "lat": y}).json() == single(session, x, y)
+
+
+def bench_post(base: str, session: Session, pts: np.ndarray, reps: int) -> float:
+    """Median seconds for one POST of pts, timed by curl; answers checked on a sample."""
+    fd, path = tempfile.mkstemp(suffix=".json")
+    with os.fdopen(fd, "wb") as f:
+        f.write(orjson.dumps({"points": pts.tolist()}))
     times = []
+    for _ in range(reps + 1):           # the first builds the server's index: not counted
+        out = subprocess.run(
+            ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{time_total}", "-H",
+             "content-type: application/json", "--data-binary", f"@{path}", f"{base}/v1/lookup"],
+            capture_output=True, text=True, check=True).stdout.split()
+        assert out[0] == "200", out
+        times.append(float(out[1]))
     with httpx.Client(timeout=300) as client:
-        for _ in range(reps):
-            start = time.perf_counter()
-            r = client.post(f"{base}/v1/lookup", json=body)
-            r.read()
-            times.append(time.perf_counter() - start)
-            assert r.status_code == 200
-    results = r.json()["results"]
-    for i in rng.choice(n, 2000, replace=False).tolist():
+        results = client.post(f"{base}/v1/lookup", content=open(path, "rb").read(),
+                              headers={"content-type": "application/json"}).json()["results"]
+    os.unlink(path)
+    rng = np.random.default_rng(2)
+    for i in rng.choice(len(pts), min(2000, len(pts)), replace=False).tolist():
         assert results[i] == single(session, *pts[i]), i
-    return statistics.median(times)
+    return statistics.median(times[1:])
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    ap.add_argument("--duration", type=int, default=10)
-    ap.add_argument("--connections", type=int, default=32)
+    ap.add_argument("--connections", type=int, nargs="+", default=[16, 32])
+    ap.add_argument("--duration", type=int, default=8)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--batch", type=int, default=100_000)
     ap.add_argument("--port", type=int, default=8931)
     args = ap.parse_args()
-    if not shutil.which("wrk"):
-        sys.exit("wrk is not installed: apt-get install -y wrk")
+    if not (shutil.which("wrk") and shutil.which("curl")):
+        sys.exit("wrk and curl are needed: apt-get install -y wrk curl")
     url = demo_database()
     engine = make_engine(url, pool_size=1)
     with Session(engine) as session:
         homes = np.array(session.execute(text(
             "SELECT ST_X(location), ST_Y(location) FROM household ORDER BY random() LIMIT 1000")).all())
-        extent = tuple(session.execute(text(
+        all_homes = np.array(session.execute(text(
+            "SELECT ST_X(location), ST_Y(location) FROM household ORDER BY id")).all())
+        x0, y0, x1, y1 = session.execute(text(
             "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
-            "(SELECT ST_Extent(boundary) e FROM grid) t")).one())
+            "(SELECT ST_Extent(boundary) e FROM grid) t")).one()
+        rng = np.random.default_rng(1)
+        n = args.batch
+        random_pts = np.column_stack([rng.uniform(x0 - 0.002, x1 + 0.002, n),
+                                      rng.uniform(y0 - 0.002, y1 + 0.002, n)])
+        home_pts = all_homes[rng.choice(len(all_homes), n, replace=n > len(all_homes))]
         stack = [m for m in ("httptools", "uvloop") if importlib.util.find_spec(m)] or ["h11", "asyncio"]
-        print(f"wrk -t2 -c{args.connections} -d{args.duration}s, {args.reps} runs each, medians; "
-              f"uvicorn on {' + '.join(stack)}; {os.cpu_count()} cores shared with other work")
-        print(f"{'workers':>7}{'/health req/s':>15}{'p99 ms':>8}{'lookup req/s':>14}{'p99 ms':>8}"
-              f"{'lookup/health':>15}{'POST pts/s':>13}")
+        print(f"wrk -t2 -d{args.duration}s, {args.reps} runs each, medians; uvicorn on "
+              f"{' + '.join(stack)}, no access log; {os.cpu_count()} cores; load "
+              f"{os.getloadavg()[0]:.2f} at start", flush=True)
+        print(f"{'workers':>7}{'conns':>6}{'/health req/s':>15}{'p99 ms':>8}{'lookup req/s':>14}"
+              f"{'p99 ms':>8}{'lookup/health':>15}")
+        posts = []
         for workers in args.workers:
             proc = start_server(url, args.port, workers)
             base = f"http://127.0.0.1:{args.port}"
             try:
-                g = bench_get(base, session, homes, args)
-                t_post = bench_post(base, session, extent, args.batch, args.reps)
+                check_gets(base, session, homes)
+                for conns in args.connections:
+                    g = bench_get(base, session, homes, conns, args)
+                    print(f"{workers:>7}{conns:>6}{g['health_rps']:>15,.0f}{g['health_p99']:>8.1f}"
+                          f"{g['lookup_rps']:>14,.0f}{g['lookup_p99']:>8.1f}"
+                          f"{g['lookup_rps'] / g['health_rps']:>14.0%}", flush=True)
+                posts.append((workers, bench_post(base, session, random_pts, args.reps),
+                              bench_post(base, session, home_pts, args.reps)))
             finally:
                 proc.terminate()
                 proc.wait(timeout=30)
-            print(f"{workers:>7}{g['health_rps']:>15,.0f}{g['health_p99']:>8.1f}{g['lookup_rps']:>14,.0f}"
-                  f"{g['lookup_p99']:>8.1f}{g['lookup_rps'] / g['health_rps']:>14.0%}"
-                  f"{args.batch / t_post:>13,.0f}", flush=True)
-    print("answers equal: 200 GETs and a 2,000-point sample of each batch == in-process lookup_point")
+        print(f"\nPOST /v1/lookup, {n:,} points, curl, median of {args.reps} (after one warm-up)")
+        print(f"{'workers':>7}{'random s':>10}{'points/s':>12}{'households s':>14}{'points/s':>12}")
+        for workers, t_rand, t_home in posts:
+            print(f"{workers:>7}{t_rand:>10.3f}{n / t_rand:>12,.0f}{t_home:>14.3f}{n / t_home:>12,.0f}")
+    print(f"answers equal: 200 GETs and a 2,000-point sample of each batch == in-process "
+          f"lookup_point (SQL); load {os.getloadavg()[0]:.2f} at the end")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -118,6 +119,8 @@ def demo(
 def serve(
     host: str = typer.Option(None, help="Address to listen on (default 127.0.0.1)"),
     port: int = typer.Option(None, help="Port (default 8000)"),
+    workers: int = typer.Option(1, min=1, help="Server processes (each keeps its own lookup cache)"),
+    access_log: bool = typer.Option(True, help="Log every request (off: a little more throughput)"),
 ) -> None:
     """Serve the API (/docs) and the maps (/maps/) on the database in use."""
     import uvicorn
@@ -130,13 +133,22 @@ def serve(
     if port:
         settings.server.port = port
     try:
-        ready_engine(settings.db).dispose()
+        engine = ready_engine(settings.db)
+        settings.db.database_url = engine.url.render_as_string(hide_password=False)
+        engine.dispose()
     except GisGridError as exc:
         _fail(exc)
     typer.echo(f"gisgrid on http://{settings.server.host}:{settings.server.port}/ "
-               "(API docs at /docs, maps at /maps/)")
-    uvicorn.run(create_app(settings), host=settings.server.host, port=settings.server.port,
-                log_level="info")
+               f"(API docs at /docs, maps at /maps/; {workers} worker{'s' if workers > 1 else ''})")
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=settings.server.host, port=settings.server.port,
+                    log_level="info", access_log=access_log)
+        return
+    # Several processes need an import string; they read their settings from the
+    # environment, so pass on what this command resolved.
+    os.environ["GISGRID_DATABASE_URL"] = settings.db.database_url
+    uvicorn.run("api.app:create_app", factory=True, host=settings.server.host,
+                port=settings.server.port, workers=workers, log_level="info", access_log=access_log)
 
 
 app.command("blocks")(blocks_cmd)

@@ -71,12 +71,17 @@ def _flat(result: dict[str, Any] | None) -> dict[str, Any]:
 
 def _lookup_file(session: Any, src: Path, out: Path | None, coordsys: str,
                  on: dt.date | None) -> None:
-    from gisgrid.lookup import lookup_points
+    from gisgrid.db.lookup_store import grids_in_force
+    from gisgrid.lookup import CELLS_FROM, DEFAULT_NEAR_M, lookup_points, today
+    from gisgrid.lookup_index import LookupIndex
 
     with src.open(newline="", encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f))
     if rows and not {"lon", "lat"} <= set(rows[0]):
         raise typer.BadParameter(f"{src} needs 'lon' and 'lat' columns")
+    # One read of the grids in force for the whole file.
+    index = LookupIndex(grids_in_force(session, on=on or today()),
+                        cells_near_m=DEFAULT_NEAR_M if len(rows) >= CELLS_FROM else None)
     results: list[dict[str, Any] | None] = []
     with typer.progressbar(range(0, len(rows), CHUNK), label="looking up",
                            length=(len(rows) + CHUNK - 1) // CHUNK,
@@ -84,7 +89,7 @@ def _lookup_file(session: Any, src: Path, out: Path | None, coordsys: str,
         for start in bar:
             chunk = rows[start:start + CHUNK]
             results += lookup_points(session, [[float(r["lon"]), float(r["lat"])] for r in chunk],
-                                     coordsys=coordsys, on=on)
+                                     coordsys=coordsys, on=on, index=index)
     fields = list(rows[0]) + list(_flat(None)) if rows else ["lon", "lat", *_flat(None)]
     sink = out.open("w", newline="", encoding="utf-8") if out else None
     writer = csv.DictWriter(sink or typer.get_text_stream("stdout"), fieldnames=fields)

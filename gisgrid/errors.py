@@ -27,6 +27,12 @@ class InvalidInputError(GisGridError):
     code = "invalid_input"
 
 
+class InvalidJSONError(InvalidInputError):
+    """A body or file that is not JSON at all."""
+
+    code = "invalid_json"
+
+
 class UnknownCoordsysError(InvalidInputError):
     """A coordinate system name outside the accepted list."""
 

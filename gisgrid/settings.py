@@ -62,6 +62,11 @@ class ServerSettings(BaseSettings):
         description="Basemap: a preset (osm, tianditu, none) or a {z}/{x}/{y} URL template.",
     )
     tianditu_key: str | None = None
+    lookup_refresh_s: float = Field(
+        default=1.0, ge=0.0,
+        description="Lookups answer from memory; check the database for changes at most this "
+        "often (seconds; 0 = before every lookup). Changes made through this server count at once.",
+    )
     node_modules: Path = Field(
         default=Path(__file__).resolve().parent.parent / "node_modules",
         description="Where `npm ci` put the map page assets (Leaflet etc.).",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 import jsonschema
+import orjson
 import pytest
 from sqlalchemy import Engine, text
 
@@ -106,10 +109,39 @@ def test_post_lookup_in_bd09_matches_wgs84(client, homes) -> None:
     (b'{"points": [[109.7, 38.2]], "coordsys": "mars"}', "unknown_coordsys"),
     (b'{"points": [[109.7, 38.2]], "date": "yesterday"}', "invalid_input"),
     (b'[]', "invalid_input"),
+    (b'{"points": [[109.7, 38.2, 1.0], [109.7]]}', "invalid_input"),   # 4 numbers, 2 items
+    (b'{"points": [[[109.7, 38.2]]]}', "invalid_input"),
+    (b'{"points": [109.7, 38.2]}', "invalid_input"),
+    (b'{"points": [[109.7, null]]}', "invalid_input"),
+    (b'{"points": [[109.7, 38.2]], "near_m": -1}', "invalid_input"),
+    (b'{"coordsys": "wgs84"}', "invalid_input"),
 ])
 def test_bad_batches_get_a_400_with_a_code(client, body, code) -> None:
     r = client.post("/v1/lookup", content=body, headers={"content-type": "application/json"})
     assert r.status_code == 400 and r.json()["code"] == code, r.json()
+
+
+def test_batch_bodies_of_any_layout_get_the_same_answers(client, homes) -> None:
+    """The plain body is read by the fast reader; one with brackets in another member
+    (or integers, or spacing) by the ordinary JSON parser: same answers."""
+    points = [[lon, lat] for lon, lat, _ in homes] + [[100, 30]]
+    plain = client.post("/v1/lookup", content=orjson.dumps({"points": points}),
+                        headers={"content-type": "application/json"}).json()
+    odd = client.post("/v1/lookup", content=json.dumps(
+        {"note": "[odd], body", "points": points, "near_m": 30}, indent=2).encode(),
+        headers={"content-type": "application/json"}).json()
+    assert plain == odd and len(plain["results"]) == len(points) and plain["results"][-1] is None
+
+
+def test_a_request_that_may_write_makes_the_next_lookup_check_the_database(client, homes) -> None:
+    cache = client.app.state.lookups
+    lon, lat, _ = homes[0]
+    client.get("/v1/lookup", params={"lon": lon, "lat": lat})
+    cache._invalid = False
+    client.get("/v1/lookup", params={"lon": lon, "lat": lat})
+    assert cache._invalid is False                       # reads leave it alone
+    client.post("/v1/lookup", json={"points": [[lon, lat]]})
+    assert cache._invalid is True                        # any other method sets it
 
 
 def test_address_lookup_returns_the_match_and_its_grid(client, homes) -> None:

@@ -220,8 +220,8 @@ def test_bad_batches_and_near_distances_are_refused(session: Session) -> None:
 
 
 def _ctx(gid: int, kind: str, code: str) -> GridContext:
-    return GridContext(gid, kind, code, json.dumps({"id": gid, "code": code, "kind": kind}),
-                       '"community": null, "subdistrict": null, "district": null', "[]")
+    return GridContext(gid, kind, code, json.dumps({"id": gid, "code": code, "kind": kind}).encode(),
+                       b'"community":null,"subdistrict":null,"district":null', b"[]")
 
 
 def test_assembly_prefers_base_grids_by_code_and_lists_business_grids_as_overlays() -> None:
