@@ -442,8 +442,10 @@ class LookupIndex:
                                                             strict=True)]
         return out
 
-    def answers_json(self, lon: np.ndarray, lat: np.ndarray, near_m: float = DEFAULT_NEAR_M) -> bytes:
-        """The answers for WGS84 points as one JSON array (``null`` outside), in order.
+    def answers_json(self, lon: np.ndarray, lat: np.ndarray, near_m: float = DEFAULT_NEAR_M, *,
+                     prefix: bytes = b"", suffix: bytes = b"") -> bytes:
+        """The answers for WGS84 points as one JSON array (``null`` outside), in order,
+        between ``prefix`` and ``suffix`` (the rest of a response body).
 
         The same bytes as ``b"[" + b",".join(answers) + b"]"`` with ``null`` for None,
         written in one join of shared fragments: a batch of 100,000 answers is ~50 MB,
@@ -453,7 +455,7 @@ class LookupIndex:
         lat = np.asarray(lat, dtype=float)
         n = len(lon)
         if n == 0:
-            return b"[]"
+            return prefix + b"[]" + suffix
         owner = np.full(n, -1, dtype=np.int64)         # simple answers: their grid
         if self.cells is not None and near_m == self.cells.near_m:
             v, flat = self.cells.read(lon, lat)
@@ -474,9 +476,9 @@ class LookupIndex:
         start[1:] += 1
         total = int(start[-1] + count[-1] + 1)
         frags = np.empty(total, dtype=object)
-        frags[0] = b"["
+        frags[0] = prefix + b"["
         frags[start + count] = b","
-        frags[total - 1] = b"]"
+        frags[total - 1] = b"]" + suffix
         has = owner >= 0
         frags[start[has]] = self._simple[owner[has]]
         null = ~has

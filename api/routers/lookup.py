@@ -101,7 +101,7 @@ def _batch(cache: LookupCache, raw: bytes) -> bytes:
     on = args.pop("on", None) or today()
     near_m = check_near(args["near_m"])
     lon, lat = parse_points(points, args["coordsys"])
-    return b'{"results":' + cache.get(on).answers_json(lon, lat, near_m) + b"}"
+    return cache.get(on).answers_json(lon, lat, near_m, prefix=b'{"results":', suffix=b"}")
 
 
 @router.post("", summary="Batch lookup: one answer (or null outside) per point, in input order",
