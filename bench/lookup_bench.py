@@ -30,6 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import geopandas as gpd
 import httpx
 import numpy as np
 import orjson
@@ -40,9 +41,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_data  # noqa: E402 - the benchmark's own helper, next to this file
 
 from gisgrid.db.engine import make_engine, migrate, session_scope  # noqa: E402
+from gisgrid.db.lookup_store import grids_in_force  # noqa: E402
 from gisgrid.demo import load_demo  # noqa: E402
 from gisgrid.errors import OutsideCoverageError  # noqa: E402
-from gisgrid.lookup import lookup_point  # noqa: E402
+from gisgrid.lookup import lookup_point, lookup_point_json, today  # noqa: E402
+from gisgrid.lookup_index import LookupIndex  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -123,6 +126,41 @@ def bench_get(base: str, session: Session, homes: np.ndarray, connections: int,
             "lookup_rps": med(lookup, 0), "lookup_p99": med(lookup, 1)}
 
 
+def bench_in_process(session: Session, homes: np.ndarray, pts: np.ndarray) -> dict:
+    """One point at a time and one batch, in process, side by side: the SQL path (one
+    PostGIS query per point, as every lookup was answered before the in-memory index)
+    against the index; plus geopandas.sjoin (containment only: no near grids, no JSON)."""
+    on = today()
+    index = LookupIndex(grids_in_force(session, on=on))
+    conn = session.connection()
+    sql_t, mem_t = [], []
+    for x, y in homes.tolist():
+        t = time.perf_counter()
+        try:
+            a = lookup_point_json(conn, x, y, on=on)
+        except OutsideCoverageError:
+            a = None
+        sql_t.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        b = index.answer(x, y)
+        mem_t.append(time.perf_counter() - t)
+        assert a == b
+    batch = []
+    for _ in range(3):
+        t = time.perf_counter()
+        index.answers_json(pts[:, 0], pts[:, 1])
+        batch.append(time.perf_counter() - t)
+    grids = gpd.GeoDataFrame(geometry=list(index.geoms), crs=4326)
+    points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(pts[:, 0], pts[:, 1]), crs=4326)
+    sjoin = []
+    for _ in range(3):
+        t = time.perf_counter()
+        gpd.sjoin(points, grids, predicate="intersects", how="left")
+        sjoin.append(time.perf_counter() - t)
+    return {"sql_us": statistics.median(sql_t) * 1e6, "mem_us": statistics.median(mem_t) * 1e6,
+            "batch_s": statistics.median(batch), "sjoin_s": statistics.median(sjoin)}
+
+
 def check_gets(base: str, session: Session, homes: np.ndarray) -> None:
     for x, y in homes[:: len(homes) // 200]:
         assert httpx.get(f"{base}/v1/lookup", params={"lon": x, "lat": y}).json() == single(session, x, y)
@@ -177,6 +215,11 @@ def main() -> None:
         random_pts = np.column_stack([rng.uniform(x0 - 0.002, x1 + 0.002, n),
                                       rng.uniform(y0 - 0.002, y1 + 0.002, n)])
         home_pts = all_homes[rng.choice(len(all_homes), n, replace=n > len(all_homes))]
+        ip = bench_in_process(session, homes, random_pts)
+        print(f"in process, one point (1,000 households, median): SQL path {ip['sql_us']:,.0f} µs, "
+              f"index {ip['mem_us']:,.1f} µs ({ip['sql_us'] / ip['mem_us']:,.0f}x); batch of {n:,} "
+              f"random points: index answers_json {ip['batch_s']:.3f} s, geopandas.sjoin (containment "
+              f"only, points built) {ip['sjoin_s']:.3f} s", flush=True)
         stack = [m for m in ("httptools", "uvloop") if importlib.util.find_spec(m)] or ["h11", "asyncio"]
         print(f"wrk -t2 -d{args.duration}s, {args.reps} runs each, medians; uvicorn on "
               f"{' + '.join(stack)}, no access log; {os.cpu_count()} cores; load "

@@ -364,25 +364,21 @@ class LookupIndex:
         return p_c, g_c, d, inside
 
     def _exact_one(self, lon: float, lat: float, near_m: float, cell: int) -> bytes | None:
-        """:meth:`_exact` for one point on an unsettled cell, in scalar calls (a few grids:
-        array set-up would cost more than the tests). Same tests, same bytes."""
+        """:meth:`_exact` for one point on an unsettled cell: a handful of candidates, so
+        one vectorised call per test rather than array set-up. Same tests, same bytes."""
         assert self.cells is not None and self.cells.cand_start is not None
         lo, hi = int(self.cells.cand_start[cell]), int(self.cells.cand_start[cell + 1])
-        zone = self._zone(self.cells.epsg)
-        point = None
-        hits, near = [], []
-        reach = near_m * 1.001 + 0.01
-        for g in self.cells.cand_grid[lo:hi].tolist():   # type: ignore[index]
-            if shapely.intersects_xy(self.geoms[g], lon, lat):
-                hits.append(self.contexts[g])
-                if self.is_base[g]:
-                    near.append((self.contexts[g], 0.0))
-            elif self.is_base[g]:
-                if point is None:
-                    point = shapely.Point(zone.transformer.transform(lon, lat))
-                d = float(shapely.distance(zone.grids_m[g], point))
-                if d <= reach:
-                    near.append((self.contexts[g], d))
+        cands = self.cells.cand_grid[lo:hi]                       # type: ignore[index]
+        hit = shapely.intersects_xy(self.geoms[cands], lon, lat)
+        hits = [self.contexts[g] for g in cands[hit].tolist()]
+        others = cands[~hit & self.is_base[cands]]
+        near = [(self.contexts[g], 0.0) for g in cands[hit & self.is_base[cands]].tolist()]
+        if len(others):
+            zone = self._zone(self.cells.epsg)
+            d = shapely.distance(zone.grids_m[others], shapely.Point(zone.transformer.transform(lon, lat)))
+            reach = near_m * 1.001 + 0.01
+            near += [(self.contexts[g], dist) for g, dist in zip(others.tolist(), d.tolist(), strict=True)
+                     if dist <= reach]
         return assemble(hits, near, near_m)
 
     def _resolve(self, lon: np.ndarray, lat: np.ndarray, near_m: float,
