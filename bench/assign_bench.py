@@ -7,15 +7,17 @@ households in buildings, some exactly on grid corners):
 
 - ``plain join``: ``INSERT INTO household_assignment … SELECT … JOIN grid ON
   ST_Contains`` into an indexed partition, the way one would write it first;
-- ``assign_plan``: gisgrid's path (binary COPY out, prepared shapely, binary COPY into
-  a fresh partition, indexes, swap), which also flags edges and lists candidates;
-- ``geopandas.sjoin`` and ``assign_arrays`` in memory, on points already loaded
-  (no database), as the in-memory ceiling.
+- ``assign_plan``: gisgrid's path (points packed in one row out, a raster of the grids,
+  one binary COPY into a fresh partition in grid order, primary key + BRIN index,
+  swap), which also flags edges and lists candidates; its phases are reported too;
+- ``geopandas.sjoin``, ``assign_arrays`` and ``GridRaster`` in memory, on points already
+  loaded (no database), as the in-memory ceiling.
 
 Each runs ``--reps`` times inside a rolled-back transaction; medians are reported, as
 points per second and as ratios to the plain join. The answers are asserted equal:
 assign_plan's grid for every household is the plain join's where the join found one,
-and equals ``assign_points`` (the slow, per-pair path) for every household.
+and equals ``assign_points`` (the slow, per-pair path) for every household, edge flag
+and candidates included; the in-memory paths equal each other.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from sqlalchemy.orm import Session
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_data  # noqa: E402 - the benchmark's own helper, next to this file
 
-from gisgrid.assign import assign_arrays, assign_points  # noqa: E402
+from gisgrid.assign import GridRaster, assign_arrays, assign_points  # noqa: E402
 from gisgrid.db.assign_store import assign_plan, stored_assignments  # noqa: E402
 from gisgrid.db.engine import make_engine  # noqa: E402
 
@@ -92,7 +94,8 @@ def main() -> None:
     print(f"{args.side ** 2:,} grids, {n:,} households; {args.reps} runs each, medians", flush=True)
 
     t_plain, plain = timed(engine, lambda s: plain_join(s, plan), args.reps)
-    t_ours, _ = timed(engine, lambda s: assign_plan(s, plan), args.reps)
+    summaries = []
+    t_ours, _ = timed(engine, lambda s: summaries.append(assign_plan(s, plan)), args.reps)
     with Session(engine) as session:          # read back once, outside the timing
         assign_plan(session, plan)
         stored = stored_assignments(session, plan)
@@ -107,9 +110,17 @@ def main() -> None:
     times = []
     for _ in range(args.reps):
         start = time.perf_counter()
-        assign_arrays(geoms, x, y)
+        arrays = assign_arrays(geoms, x, y)
         times.append(time.perf_counter() - start)
     t_arrays = statistics.median(times)
+    times = []
+    for _ in range(args.reps):
+        start = time.perf_counter()
+        raster = GridRaster(geoms).assign(x, y)
+        times.append(time.perf_counter() - start)
+    t_raster = statistics.median(times)
+    assert (raster.owner.tolist(), raster.on_boundary.tolist(), raster.candidates) == (
+        arrays.owner.tolist(), arrays.on_boundary.tolist(), arrays.candidates), "GridRaster differs"
 
     # Same answers: the plain join's grid wherever it found one; assign_points everywhere.
     with engine.connect() as conn:
@@ -121,13 +132,18 @@ def main() -> None:
         row = stored[a.id]
         assert row["grid_id"] == (code_to_id[a.grid] if a.grid else None), a
         assert row["on_boundary"] == a.on_boundary, a
+        assert row["candidates"] == ([code_to_id[c] for c in a.candidates] if a.on_boundary else []), a
     edge = sum(r["on_boundary"] for r in stored.values())
     print(f"answers equal: assign_plan == plain join on its {len(plain):,} rows, == assign_points on "
           f"all {n:,} ({edge:,} on a boundary, which the plain join drops or duplicates)")
     print(f"{'method':<34}{'median s':>10}{'points/s':>14}{'vs plain join':>16}")
     for name, t in (("plain PostGIS INSERT…SELECT join", t_plain), ("assign_plan (db → db)", t_ours),
-                    ("geopandas.sjoin (memory, 1 run)", t_sjoin), ("assign_arrays (memory)", t_arrays)):
+                    ("geopandas.sjoin (memory, 1 run)", t_sjoin), ("assign_arrays (memory)", t_arrays),
+                    ("GridRaster build+assign (memory)", t_raster)):
         print(f"{name:<34}{t:>10.2f}{n / t:>14,.0f}{t_plain / t:>15.1f}×")
+    print("assign_plan by phase, medians of the runs (s; read includes rasterise, run meanwhile):")
+    for phase in summaries[0].seconds:
+        print(f"  {phase:<14}{statistics.median(s.seconds[phase] for s in summaries):>8.3f}")
 
 
 if __name__ == "__main__":

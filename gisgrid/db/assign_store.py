@@ -1,37 +1,63 @@
 """Stored assignments: which grid of a plan holds each household and shop, and totals.
 
-``assign_plan`` recomputes one plan's assignments in one set-based step, database to
-database: the points leave PostGIS packed in one row, are assigned by
-:func:`gisgrid.assign.assign_arrays` (prepared polygons against an STRtree of the
-points), and come back in one binary COPY into a fresh partition of
-``household_assignment`` that is indexed and swapped in at the end. Measured in
-``bench/assign_bench.py`` against the plain ``INSERT … SELECT … ST_Contains`` join; the
-answers are asserted equal there.
+``assign_plan`` recomputes one plan's assignments database to database, in the caller's
+transaction, in three steps (timed on a million households in ``bench/assign_bench.py``,
+which also asserts that the answers equal the plain ``INSERT … SELECT … ST_Contains``
+join's and :func:`gisgrid.assign.assign_points`'s):
+
+- read: one aggregate returns all the points as one ``bytea``, 25 bytes a point
+  (``int4send(id) || ST_AsBinary(location, 'NDR')``), which numpy reads in one step. One
+  aggregate over both keeps ids and coordinates in the same order with no ``ORDER BY``;
+  a row-by-row ``COPY TO`` costs ~5 µs a row in the client. While PostgreSQL packs the
+  points (a worker thread waits on the query), the grids are rasterised;
+- assign: :class:`gisgrid.assign.GridRaster` answers most points from its cells and
+  tests only those near a boundary (the same answers as ``assign_points``);
+- write: one binary ``COPY`` into a fresh table, rows ordered by (grid_id,
+  household_id), plain rows with ``candidates`` NULL, plan_id and district_code filled
+  in by column defaults; then the primary key and a BRIN index on ``grid_id`` (exact
+  and tiny on rows clustered by grid, where a btree on (plan_id, grid_id) cost nearly
+  as much as the COPY), and the table is swapped in for the plan's partition of
+  ``household_assignment``. The table is created with its ``CHECK (plan_id = N)``, so
+  ``ATTACH PARTITION`` needs no validating scan. Index builds use PostgreSQL's
+  parallel maintenance workers when the server allows them (the default, 2).
 """
 
 from __future__ import annotations
 
 import struct
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import shapely
+from psycopg import sql
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from gisgrid.assign import ArrayAssignment, assign_arrays
+from gisgrid.assign import ArrayAssignment, GridRaster
 from gisgrid.errors import NotFoundError
 
 _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
 _COPY_TRAILER = struct.pack(">h", -1)
-# One household row in binary COPY: (plan_id, household_id, district_code[6], grid_id,
-# on_boundary, candidates = empty int4 array), all fixed width, so numpy writes them.
-_ROW = np.dtype([
-    ("nf", ">i2"), ("l_plan", ">i4"), ("plan", ">i4"), ("l_id", ">i4"), ("id", ">i4"),
-    ("l_dc", ">i4"), ("dc", "S6"), ("l_grid", ">i4"), ("grid", ">i4"), ("l_b", ">i4"),
-    ("b", "u1"), ("l_arr", ">i4"), ("ndim", ">i4"), ("flags", ">i4"), ("oid", ">i4"),
-])
+# The COPY sends these; plan_id and district_code, the same on every row, come from
+# column defaults set on the new table for the load: ~25% less COPY time than sending them.
+_HOUSEHOLD_COLUMNS = "(household_id, grid_id, on_boundary, candidates)"
+# One plain household row in binary COPY: (household_id, grid_id, on_boundary, candidates
+# NULL), each field its length then its value, all fixed width, so numpy writes a
+# million rows at once. The last field is the candidates' length, -1 for NULL: rows on
+# an edge carry an int4[] there instead, and rows outside every grid have a NULL
+# grid_id, so both kinds are written one by one (_special_row) and spliced in.
+_ROW = np.dtype([("nf", ">i2"), ("l_id", ">i4"), ("id", ">i4"), ("l_grid", ">i4"), ("grid", ">i4"),
+                 ("l_b", ">i4"), ("b", "u1"), ("l_arr", ">i4")])
+# A point as the read query packs it: int4send(id), then 2D point WKB in little endian.
+_POINT = np.dtype([("id", ">i4"), ("order", "u1"), ("type", "<u4"), ("x", "<f8"), ("y", "<f8")])
+_CHUNK = 1 << 17          # rows per COPY message batch
+#: pages_per_range of the BRIN index on grid_id (migration 0005 gives the parent's the
+#: same): ~2,500 rows, so the rows of one grid sit in one to a few ranges.
+BRIN_PAGES_PER_RANGE = 16
 
 
 @dataclass
@@ -44,6 +70,14 @@ class AssignSummary:
     on_boundary: int = 0
     unassigned_households: list[int] = field(default_factory=list)
     unassigned_shops: list[int] = field(default_factory=list)
+    #: Wall-clock seconds by phase ("read" includes "rasterise", which runs meanwhile).
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def lap(self, phase: str, start: float) -> float:
+        """Record ``phase`` as lasting from ``start`` to now; return now."""
+        now = time.perf_counter()
+        self.seconds[phase] = self.seconds.get(phase, 0.0) + now - start
+        return now
 
 
 def _raw(session: Session) -> Any:
@@ -71,79 +105,128 @@ def _grids(session: Session, plan_id: int, *, business: bool) -> tuple[np.ndarra
             np.asarray(shapely.from_wkb([bytes(r[1]) for r in rows]), dtype=object))
 
 
-def _points(session: Session, table: str, plan: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(ids, x, y) of the plan's households or shops: three packed arrays in one row.
+def _points(raw: Any, table: str, plan: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ids, x, y) of the plan's households or shops, packed in one ``bytea`` (see above).
 
-    Packing server-side (``string_agg`` of ``int4send``/``float8send``) moves a million
-    points in one message; a row-by-row COPY costs ~5 µs a row in the client.
+    Takes the psycopg connection, not the session: it runs on a worker thread.
     """
     scope = "" if plan.level == "district" else (
         f" AND ST_Covers((SELECT boundary FROM admin_area WHERE id = {int(plan.scope_id)}), t.location)")
-    sql = (f"SELECT string_agg(int4send(t.id), ''::bytea ORDER BY t.id), "
-           f"string_agg(float8send(ST_X(t.location)), ''::bytea ORDER BY t.id), "
-           f"string_agg(float8send(ST_Y(t.location)), ''::bytea ORDER BY t.id) "
+    sql = (f"SELECT string_agg(int4send(t.id) || ST_AsBinary(t.location, 'NDR'), ''::bytea) "
            f"FROM {table} t WHERE t.district_code = %s{scope}")
-    with _raw(session).cursor(binary=True) as cur:
-        ids, x, y = cur.execute(sql, (plan.district_code,)).fetchone()
-    if ids is None:
+    with raw.cursor(binary=True) as cur:
+        packed = cur.execute(sql, (plan.district_code,)).fetchone()[0]
+    if packed is None:
         return np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0)
-    return (np.frombuffer(ids, dtype=">i4").astype(np.int64), np.frombuffer(x, dtype=">f8").astype(float),
-            np.frombuffer(y, dtype=">f8").astype(float))
+    rows = np.frombuffer(packed, dtype=_POINT)
+    if not ((rows["order"] == 1) & (rows["type"] == 1)).all():   # pragma: no cover - typmod is POINT
+        raise ValueError(f"{table}.location holds something other than 2D points")
+    return rows["id"].astype(np.int64), rows["x"].astype(float), rows["y"].astype(float)
 
 
-def _fixed_rows(plan_id: int, district: str, ids: np.ndarray, grid: np.ndarray) -> bytes:
-    rows = np.zeros(len(ids), dtype=_ROW)
-    for name, value in (("nf", 6), ("l_plan", 4), ("plan", plan_id), ("l_id", 4), ("l_dc", 6),
-                        ("dc", district.encode()), ("l_grid", 4), ("l_b", 1), ("l_arr", 12),
-                        ("oid", 23)):
-        rows[name] = value
-    rows["id"] = ids
-    rows["grid"] = grid
-    return _COPY_HEADER + rows.tobytes() + _COPY_TRAILER
+def _row_order(ids: np.ndarray, grid_ids: np.ndarray, owner: np.ndarray) -> np.ndarray:
+    """Row order by (grid_id, household_id), rows outside every grid last."""
+    rank = np.empty(len(grid_ids) + 1, dtype=np.int64)
+    rank[np.argsort(grid_ids)] = np.arange(len(grid_ids))
+    rank[-1] = len(grid_ids)
+    key = rank[owner]            # owner -1 (outside every grid) takes the last: after all
+    if len(grid_ids) >= np.iinfo(np.int16).max:
+        return np.lexsort((ids, key))
+    # The points usually arrive in id order (the heap's); then a stable sort by grid is
+    # enough, and on 16-bit keys numpy's stable sort is a radix sort (~5x lexsort).
+    by_id = None if (ids[1:] > ids[:-1]).all() else np.argsort(ids, kind="stable")
+    if by_id is None:
+        return np.argsort(key.astype(np.int16), kind="stable")
+    return by_id[np.argsort(key[by_id].astype(np.int16), kind="stable")]
 
 
-def _write_households(session: Session, plan_id: int, district: str, ids: np.ndarray,
+def _special_row(hid: int, grid: int | None, edge: bool, candidates: list[int]) -> bytes:
+    """One binary COPY row with a NULL grid or a candidates array (field by field)."""
+    out = [struct.pack(">hii", 4, 4, hid),
+           struct.pack(">i", -1) if grid is None else struct.pack(">ii", 4, grid),
+           struct.pack(">iB", 1, edge)]
+    if candidates:   # int4[]: ndim 1, no nulls, oid 23, (length, lower bound 1), elements
+        k = len(candidates)
+        out.append(struct.pack(f">iiiiii{2 * k}i", 20 + 8 * k, 1, 0, 23, k, 1,
+                               *[v for c in candidates for v in (4, c)]))
+    else:
+        out.append(struct.pack(">i", -1))
+    return b"".join(out)
+
+
+def _household_copy(ids: np.ndarray, grid_ids: np.ndarray, result: ArrayAssignment) -> Iterator[bytes]:
+    """Binary COPY data for the households, in chunks, rows in (grid_id, household_id) order."""
+    order = _row_order(ids, grid_ids, result.owner)
+    owner = result.owner[order]
+    special = (owner < 0) | result.on_boundary[order]
+    grid_of = np.append(grid_ids, 0)       # owner -1 picks the 0: those rows are rewritten
+    size = _ROW.itemsize
+    yield _COPY_HEADER
+    buffer = np.zeros(min(_CHUNK, len(order)), dtype=_ROW)   # constants set once, reused
+    for name, value in (("nf", 4), ("l_id", 4), ("l_grid", 4), ("l_b", 1), ("l_arr", -1)):
+        buffer[name] = value
+    for lo in range(0, len(order), _CHUNK):
+        hi = min(lo + _CHUNK, len(order))
+        rows = buffer[:hi - lo]
+        rows["id"] = ids[order[lo:hi]]
+        rows["grid"] = grid_of[owner[lo:hi]]
+        data = memoryview(rows.tobytes())
+        pieces, at = [], 0
+        for k in np.flatnonzero(special[lo:hi]).tolist():
+            i, g = int(order[lo + k]), int(owner[lo + k])
+            pieces += [data[at * size:k * size],
+                       _special_row(int(ids[i]), int(grid_ids[g]) if g >= 0 else None,
+                                    bool(result.on_boundary[i]),
+                                    [int(grid_ids[c]) for c in result.candidates.get(i, [])])]
+            at = k + 1
+        pieces.append(data[at * size:])
+        yield b"".join(pieces)
+    yield _COPY_TRAILER
+
+
+def _write_households(session: Session, summary: AssignSummary, district: str, ids: np.ndarray,
                       grid_ids: np.ndarray, result: ArrayAssignment) -> None:
     """Build a new partition (COPY, then indexes) and swap it in for the plan's old one."""
+    plan_id = summary.plan_id
     part, new = f"household_assignment_p{plan_id}", f"household_assignment_p{plan_id}_new"
+    t = time.perf_counter()
     session.execute(text(f"DROP TABLE IF EXISTS {new}"))
-    session.execute(text(f"CREATE TABLE {new} (LIKE household_assignment INCLUDING DEFAULTS)"))
-    plain = (result.owner >= 0) & ~result.on_boundary
-    owner_ids = np.where(result.owner >= 0, grid_ids[np.maximum(result.owner, 0)], 0)
+    # The partition constraint, declared before the rows arrive: each COPY row is checked
+    # as it comes, and ATTACH PARTITION sees it implied and skips its validating scan.
+    session.execute(text(f"CREATE TABLE {new} (LIKE household_assignment INCLUDING DEFAULTS, "
+                         f"CONSTRAINT {new}_plan CHECK (plan_id = {plan_id}))"))
     raw = _raw(session)
-    cols = "(plan_id, household_id, district_code, grid_id, on_boundary, candidates)"
-    with raw.cursor() as cur:
-        if len(district) == 6:
-            with cur.copy(f"COPY {new} {cols} FROM STDIN (FORMAT binary)") as copy:
-                copy.write(_fixed_rows(plan_id, district, ids[plain], owner_ids[plain]))
-        else:   # pragma: no cover - district codes are 6 digits (GB/T 2260)
-            plain[:] = False
-        lines = []
-        for i in np.flatnonzero(~plain).tolist():
-            grid = str(owner_ids[i]) if result.owner[i] >= 0 else r"\N"
-            cands = ",".join(str(grid_ids[g]) for g in result.candidates.get(i, []))
-            lines.append(f"{plan_id}\t{ids[i]}\t{district}\t{grid}\t"
-                         f"{'t' if result.on_boundary[i] else 'f'}\t{{{cands}}}\n")
-        with cur.copy(f"COPY {new} {cols} FROM STDIN") as copy:
-            copy.write("".join(lines))
-    # Index builds sort in memory: give them room for a million rows (this transaction only).
-    for ddl in ("SET LOCAL maintenance_work_mem = '256MB'",
-                f"ALTER TABLE {new} ADD PRIMARY KEY (plan_id, household_id)",
-                f"CREATE INDEX ON {new} (plan_id, grid_id)",
-                f"ALTER TABLE {new} ADD CONSTRAINT {new}_plan CHECK (plan_id = {plan_id})",
-                f"DROP TABLE IF EXISTS {part}",
+    fill = sql.SQL("ALTER TABLE {} ALTER plan_id SET DEFAULT {}, ALTER district_code SET DEFAULT {}")
+    raw.execute(fill.format(sql.Identifier(new), sql.Literal(plan_id), sql.Literal(district)))
+    with raw.cursor() as cur, cur.copy(f"COPY {new} {_HOUSEHOLD_COLUMNS} FROM STDIN (FORMAT binary)") as copy:
+        for chunk in _household_copy(ids, grid_ids, result):
+            copy.write(chunk)
+    # Only the parent's defaults from now on (a partition may keep its own; this one won't).
+    session.execute(text(f"ALTER TABLE {new} ALTER plan_id DROP DEFAULT, ALTER district_code DROP DEFAULT"))
+    t = summary.lap("copy", t)
+    # Index builds sort in memory: give them room for a million rows (this transaction
+    # only; parallel build workers share it). The primary key's sort is the one real
+    # sort; the BRIN index on grid_id is a single pass over rows already in grid order.
+    session.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
+    session.execute(text(f"ALTER TABLE {new} ADD PRIMARY KEY (plan_id, household_id)"))
+    t = summary.lap("primary key", t)
+    session.execute(text(f"CREATE INDEX ON {new} USING brin (grid_id) "
+                         f"WITH (pages_per_range = {BRIN_PAGES_PER_RANGE})"))
+    t = summary.lap("brin index", t)
+    for ddl in (f"DROP TABLE IF EXISTS {part}",
                 f"ALTER TABLE {new} RENAME TO {part}",
                 f"ALTER TABLE household_assignment ATTACH PARTITION {part} FOR VALUES IN ({plan_id})"):
         session.execute(text(ddl))
+    summary.lap("swap", t)
 
 
-def _write_shops(session: Session, plan_id: int, district: str, ids: np.ndarray, pts: np.ndarray,
-                 base: tuple[np.ndarray, ArrayAssignment],
+def _write_shops(session: Session, plan_id: int, district: str, ids: np.ndarray, x: np.ndarray,
+                 y: np.ndarray, base: tuple[np.ndarray, ArrayAssignment],
                  business: tuple[np.ndarray, np.ndarray]) -> None:
     """Replace the plan's shop rows: base owner, edge candidates, business overlays."""
     grid_ids, result = base
     biz_ids, biz_geoms = business
-    p_idx, g_idx = (shapely.STRtree(biz_geoms).query(pts, predicate="intersects")
+    p_idx, g_idx = (shapely.STRtree(biz_geoms).query(shapely.points(x, y), predicate="intersects")
                     if len(biz_geoms) and len(ids) else (np.zeros(0, int), np.zeros(0, int)))
     overlays: dict[int, list[int]] = {}
     for p, g in sorted(zip(p_idx.tolist(), g_idx.tolist(), strict=True)):
@@ -179,22 +262,34 @@ def assign_plan(session: Session, plan_id: int) -> AssignSummary:
     >>> summary.households, summary.unassigned_households  # doctest: +SKIP
     (59206, [])
     """
+    start = time.perf_counter()
     plan = _plan(session, plan_id)
     district = str(plan.district_code)
-    grid_ids, geoms = _grids(session, plan_id, business=False)
     summary = AssignSummary(plan_id=plan_id)
-    ids, x, y = _points(session, "household", plan)
-    result = assign_arrays(geoms, x, y)
-    _write_households(session, plan_id, district, ids, grid_ids, result)
-    summary.households = len(ids)
+    grid_ids, geoms = _grids(session, plan_id, business=False)
+    raw = _raw(session)
+    t = summary.lap("grids", start)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # The connection is used by the worker alone until .result(); the session is not
+        # touched meanwhile. PostgreSQL packs the points while this thread rasterises.
+        points = pool.submit(lambda: (_points(raw, "household", plan), _points(raw, "shop", plan)))
+        raster = GridRaster(geoms)
+        summary.lap("rasterise", t)
+        (ids, x, y), (s_ids, sx, sy) = points.result()
+    t = summary.lap("read", t)
+    result = raster.assign(x, y)
+    t = summary.lap("assign", t)
+    _write_households(session, summary, district, ids, grid_ids, result)
+    summary.households, summary.shops = len(ids), len(s_ids)
     summary.on_boundary = int(result.on_boundary.sum())
     summary.unassigned_households = ids[result.owner < 0].tolist()
-    s_ids, sx, sy = _points(session, "shop", plan)
-    s_result = assign_arrays(geoms, sx, sy)
-    _write_shops(session, plan_id, district, s_ids, shapely.points(sx, sy), (grid_ids, s_result),
+    t = time.perf_counter()
+    s_result = raster.assign(sx, sy)
+    _write_shops(session, plan_id, district, s_ids, sx, sy, (grid_ids, s_result),
                  _grids(session, plan_id, business=True))
-    summary.shops = len(s_ids)
     summary.unassigned_shops = s_ids[s_result.owner < 0].tolist()
+    summary.lap("shops", t)
+    summary.lap("total", start)
     return summary
 
 
@@ -230,6 +325,7 @@ def stored_assignments(session: Session, plan_id: int, *,
                   else ("shop_assignment", "shop_id"))
     extra = ", overlays" if subject == "shop" else ""
     rows = session.execute(text(
-        f"SELECT {key} AS id, grid_id, on_boundary, candidates{extra} FROM {table} WHERE plan_id = :p"
+        f"SELECT {key} AS id, grid_id, on_boundary, coalesce(candidates, '{{}}') AS candidates{extra} "
+        f"FROM {table} WHERE plan_id = :p"
     ), {"p": plan_id})
     return {r.id: dict(r._mapping) for r in rows}

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from gisgrid.db import assign_store
 from gisgrid.db.assign_store import assign_plan, assignment_totals, stored_assignments
 from gisgrid.errors import NotFoundError
 
@@ -104,3 +106,122 @@ def test_an_unknown_plan_is_not_found(session: Session) -> None:
         assign_plan(session, 987654)
     with pytest.raises(NotFoundError):
         assignment_totals(session, 987654)
+
+
+def test_a_household_on_an_outer_edge_has_its_one_grid_as_candidate(session: Session) -> None:
+    plan = active_plan(session)
+    vertex, grid = session.execute(text("""
+        SELECT ST_AsEWKT(v.geom), min(b.id)
+        FROM grid a, ST_DumpPoints(a.boundary) v
+             JOIN grid b ON b.plan_id = :p AND b.kind IN ('residential', 'special')
+                        AND ST_Covers(b.boundary, v.geom)
+        WHERE a.plan_id = :p AND a.kind = 'residential'
+        GROUP BY v.geom HAVING count(*) = 1 LIMIT 1
+    """), {"p": plan}).one()
+    hid = session.execute(text("SELECT min(id) FROM household WHERE district_code = '610802'")).scalar_one()
+    session.execute(text("UPDATE household SET location = ST_GeomFromEWKT(:v) WHERE id = :h"),
+                    {"v": vertex, "h": hid})
+    assign_plan(session, plan)
+    row = stored_assignments(session, plan)[hid]
+    assert row == {"id": hid, "grid_id": grid, "on_boundary": True, "candidates": [grid]}
+
+
+def test_plain_rows_store_null_candidates_and_read_back_an_empty_list(session: Session) -> None:
+    plan = active_plan(session)
+    plain, null, edge, listed = session.execute(text("""
+        SELECT count(*) FILTER (WHERE NOT on_boundary), count(*) FILTER (WHERE candidates IS NULL),
+               count(*) FILTER (WHERE on_boundary),
+               count(*) FILTER (WHERE on_boundary AND cardinality(candidates) >= 1)
+        FROM household_assignment WHERE plan_id = :p
+    """), {"p": plan}).one()
+    assert plain == null > 50_000 and edge == listed
+    stored = stored_assignments(session, plan)
+    assert all(r["candidates"] == [] for r in stored.values() if not r["on_boundary"])
+
+
+def test_the_partition_is_in_grid_order_with_a_brin_index_that_finds_each_grid(session: Session) -> None:
+    plan = active_plan(session)
+    part = f"household_assignment_p{plan}"
+    # An updated row moves to the end of the heap: the points no longer arrive in id order.
+    session.execute(text("UPDATE household SET size = size WHERE id = (SELECT min(id) FROM household)"))
+    assign_plan(session, plan)
+    indexes = dict(session.execute(text("""
+        SELECT am.amname || ' ' || pg_get_indexdef(i.indexrelid, 1, true), parent.relname
+        FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam
+        LEFT JOIN pg_inherits h ON h.inhrelid = i.indexrelid
+        LEFT JOIN pg_class parent ON parent.oid = h.inhparent
+        WHERE i.indrelid = CAST(:t AS regclass)
+    """), {"t": part}).all())
+    assert indexes == {"btree plan_id": "household_assignment_pkey",
+                       "brin grid_id": "ix_household_assignment_grid"}
+    # The COPY's defaults for plan_id and district_code are gone again: as the parent.
+    defaults = dict(session.execute(text(
+        "SELECT column_name, column_default FROM information_schema.columns WHERE table_name = :t"),
+        {"t": part}).all())
+    assert defaults == {"plan_id": None, "household_id": None, "district_code": None, "grid_id": None,
+                        "on_boundary": "false", "candidates": None}
+    # Rows lie in (grid_id, household_id) order, NULL grid last: what keeps BRIN exact.
+    rows = session.execute(text(f"SELECT grid_id, household_id FROM {part} ORDER BY ctid")).all()
+    keys = [(g is None, g or 0, h) for g, h in rows]
+    assert keys == sorted(keys)
+    # Per grid, through the BRIN index, the counts of an independent ST_Intersects join
+    # (each household to its lowest-code base grid).
+    expected = dict(session.execute(text("""
+        SELECT owner, count(*) FROM (
+            SELECT DISTINCT ON (h.id) h.id, g.id AS owner
+            FROM household h JOIN grid g ON g.plan_id = :p AND g.kind IN ('residential', 'special')
+                 AND ST_Intersects(g.boundary, h.location)
+            WHERE h.district_code = '610802' ORDER BY h.id, g.code, g.id) t
+        GROUP BY owner
+    """), {"p": plan}).all())
+    # With statistics (autovacuum gathers them once the new partition is committed) the
+    # planner knows plan_id is one value here and takes the BRIN index for a grid.
+    session.execute(text(f"ANALYZE {part}"))
+    session.execute(text("SET LOCAL enable_seqscan = off"))
+    grid_ids = [t["id"] for t in assignment_totals(session, plan) if t["kind"] != "business"]
+    query = text("SELECT count(*) FROM household_assignment WHERE plan_id = :p AND grid_id = :g")
+    plan_text = "\n".join(r[0] for r in session.execute(text("EXPLAIN " + str(query)),
+                                                        {"p": plan, "g": grid_ids[0]}))
+    assert "Bitmap Index Scan" in plan_text and "grid_id_idx" in plan_text, plan_text
+    got = {g: session.execute(query, {"p": plan, "g": g}).scalar_one() for g in grid_ids}
+    assert {g: n for g, n in got.items() if n} == expected
+    assert {t["id"]: t["households"] for t in assignment_totals(session, plan) if t["households"]} == expected
+
+
+def test_rows_split_over_many_copy_chunks_are_the_same_rows(session: Session, monkeypatch) -> None:
+    plan = active_plan(session)
+    ids = session.scalars(text("SELECT id FROM household WHERE district_code = '610802' ORDER BY id")).all()
+    vertices = session.scalars(text("""
+        SELECT DISTINCT ST_AsEWKT((ST_DumpPoints(boundary)).geom) FROM grid
+        WHERE plan_id = :p AND kind = 'residential' LIMIT 60"""), {"p": plan}).all()
+    # Rows written one by one (edges, outside) spread over the id range and so over chunks.
+    for hid, vertex in zip(ids[::997], vertices, strict=False):
+        session.execute(text("UPDATE household SET location = ST_GeomFromEWKT(:v) WHERE id = :h"),
+                        {"v": vertex, "h": hid})
+    session.execute(text("UPDATE household SET location = ST_SetSRID(ST_MakePoint(109.0, 38.0), 4326) "
+                         "WHERE id = :h"), {"h": ids[-1]})
+    assign_plan(session, plan)
+    whole = stored_assignments(session, plan)
+    monkeypatch.setattr(assign_store, "_CHUNK", 997)
+    assign_plan(session, plan)
+    assert stored_assignments(session, plan) == whole and whole[ids[-1]]["grid_id"] is None
+    assert sum(r["on_boundary"] for r in whole.values()) >= 50
+    for hid, cands in covering_by_postgis(session, plan, "household", "'residential', 'special'").items():
+        row = whole[hid]
+        assert row["grid_id"] == (cands[0] if cands else None), hid
+        assert row["candidates"] == (cands if row["on_boundary"] else []) and (row["on_boundary"]
+                                                                              or len(cands) <= 1), hid
+
+
+@pytest.mark.parametrize("grids", [50, 40_000])
+@pytest.mark.parametrize("in_id_order", [True, False])
+def test_row_order_is_grid_id_then_household_id_with_no_grid_last(grids: int, in_id_order: bool) -> None:
+    rng = np.random.default_rng(grids)
+    ids = np.arange(1, 5001) * 3
+    if not in_id_order:
+        rng.shuffle(ids)
+    grid_ids = rng.permutation(grids) + 100       # grid ids in another order than the indexes
+    owner = rng.integers(-1, grids, len(ids))
+    order = assign_store._row_order(ids, grid_ids, owner)
+    got = [(o < 0, grid_ids[o] if o >= 0 else 0, i) for o, i in zip(owner[order], ids[order], strict=True)]
+    assert got == sorted(got) and sorted(order.tolist()) == list(range(len(ids)))

@@ -22,7 +22,7 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from gisgrid.assign import assign_arrays, assign_points
+from gisgrid.assign import GridRaster, assign_arrays, assign_points
 from gisgrid.db.assign_store import assign_plan, stored_assignments
 from gisgrid.db.bulk import copy_rows, ewkb_hex
 
@@ -101,10 +101,17 @@ def test_every_block_vertex_is_flagged_with_every_block_that_has_it(partition) -
         assert got.owner[k] == min(got.candidates[k])
 
 
-def test_in_memory_assignment_matches_the_brute_force_answer(partition) -> None:
+@pytest.mark.parametrize("method", ["assign_arrays", "GridRaster"])
+def test_in_memory_assignment_matches_the_brute_force_answer(partition, method) -> None:
     blocks, codes, xy, _, expected = partition
-    order = np.argsort(codes)                      # assign_arrays: lower index owns an edge
-    got = assign_arrays(np.array(blocks, dtype=object)[order], xy[:, 0], xy[:, 1])
+    order = np.argsort(codes)                      # lower index owns an edge
+    grids = np.array(blocks, dtype=object)[order]
+    if method == "GridRaster":
+        raster = GridRaster(grids)
+        assert raster.ready                        # answered from the raster, not handed over
+        got = raster.assign(xy[:, 0], xy[:, 1])
+    else:
+        got = assign_arrays(grids, xy[:, 0], xy[:, 1])
     by_index = [codes[i] for i in order]
     answers = []
     for j, (o, edge) in enumerate(zip(got.owner.tolist(), got.on_boundary.tolist(), strict=True)):
