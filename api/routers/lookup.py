@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
@@ -44,17 +45,65 @@ def _outside(engine: Engine, lon: float, lat: float, wlon: float, wlat: float, c
         return DatabaseUnavailableError("the database is unreachable; try again later")
 
 
-@router.get("", summary="The grid, areas and team at a point (404 outside_coverage outside)")
-async def lookup(
-    request: Request,
-    lon: Annotated[float, Query(description="Longitude")],
-    lat: Annotated[float, Query(description="Latitude")],
-    coordsys: Annotated[str, Query(description=_COORDSYS_DOC)] = "wgs84",
-    date: Annotated[dt.date | None, Query(description=_DATE_DOC)] = None,
-    near_m: Annotated[float, Query(description=_NEAR_DOC)] = DEFAULT_NEAR_M,
-) -> Response:
+def _param(name: str, kind: str, description: str, default: object = None) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "number"} if kind == "number" else {"type": "string"}
+    if kind == "date":
+        schema["format"] = "date"
+    if default is not None:
+        schema["default"] = default
+    return {"name": name, "in": "query", "required": default is None and name in ("lon", "lat"),
+            "description": description, "schema": schema}
+
+
+_GET_PARAMETERS = [
+    _param("lon", "number", "Longitude"),
+    _param("lat", "number", "Latitude"),
+    _param("coordsys", "string", _COORDSYS_DOC, "wgs84"),
+    _param("date", "date", _DATE_DOC),
+    _param("near_m", "number", _NEAR_DOC, DEFAULT_NEAR_M),
+]
+
+
+def _invalid(name: str, kind: str, msg: str, value: object = None) -> RequestValidationError:
+    return RequestValidationError([{"loc": ("query", name), "msg": msg, "type": kind, "input": value}])
+
+
+def _number(query: Any, name: str, default: float | None = None) -> float:
+    raw = query.get(name)
+    if raw is None:
+        if default is None:
+            raise _invalid(name, "missing", "Field required")
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise _invalid(name, "float_parsing", "Input should be a valid number", raw) from None
+
+
+def _query(request: Request) -> tuple[float, float, str, dt.date | None, float]:
+    """lon, lat, coordsys, date, near_m from the query string.
+
+    Read by hand rather than declared as typed parameters: FastAPI's per-parameter
+    validation cost ~120 µs a request, as much as the rest of a lookup (measured with
+    wrk: 3,300-3,800 against 5,500-6,500 requests/s for an empty handler). Errors keep
+    the shape FastAPI gives them (422 invalid_request, with the parameter's location).
+    """
+    q = request.query_params
+    date = q.get("date")
+    try:
+        on = dt.date.fromisoformat(date) if date else None
+    except ValueError:
+        raise _invalid("date", "date_from_datetime_parsing", "Input should be a valid date", date) from None
+    return (_number(q, "lon"), _number(q, "lat"), q.get("coordsys", "wgs84"), on,
+            _number(q, "near_m", DEFAULT_NEAR_M))
+
+
+@router.get("", summary="The grid, areas and team at a point (404 outside_coverage outside)",
+            openapi_extra={"parameters": _GET_PARAMETERS})
+async def lookup(request: Request) -> Response:
     # The hot path: checks, a coordinate conversion and an in-memory answer on the event
     # loop (tens of microseconds); the database only when the cache must look at it.
+    lon, lat, coordsys, date, near_m = _query(request)
     near_m = check_near(near_m)
     wlon, wlat = wgs84_point(lon, lat, coordsys)
     on = date or today()
