@@ -6,7 +6,9 @@ which also asserts that the answers equal the plain ``INSERT … SELECT … ST_C
 join's and :func:`gisgrid.assign.assign_points`'s):
 
 - read: one aggregate returns all the points as one ``bytea``, 25 bytes a point
-  (``int4send(id) || ST_AsBinary(location, 'NDR')``), which numpy reads in one step. One
+  (``int4send(id) || ST_AsBinary(location, 'NDR')``), which numpy reads in one step;
+  for a large table, in two halves on two connections sharing one snapshot
+  (:func:`_second_reader`). One
   aggregate over both keeps ids and coordinates in the same order with no ``ORDER BY``;
   a row-by-row ``COPY TO`` costs ~5 µs a row in the client. While PostgreSQL packs the
   points (a worker thread waits on the query), the grids are rasterised;
@@ -72,6 +74,8 @@ class AssignSummary:
     unassigned_shops: list[int] = field(default_factory=list)
     #: Wall-clock seconds by phase ("read" includes "rasterise", which runs meanwhile).
     seconds: dict[str, float] = field(default_factory=dict)
+    #: Connections that read the households (2: two halves on one shared snapshot).
+    readers: int = 1
 
     def lap(self, phase: str, start: float) -> float:
         """Record ``phase`` as lasting from ``start`` to now; return now."""
@@ -105,13 +109,17 @@ def _grids(session: Session, plan_id: int, *, business: bool) -> tuple[np.ndarra
             np.asarray(shapely.from_wkb([bytes(r[1]) for r in rows]), dtype=object))
 
 
-def _points(raw: Any, table: str, plan: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(ids, x, y) of the plan's households or shops, packed in one ``bytea`` (see above).
+def _points(raw: Any, table: str, plan: Any, pages: tuple[int, int] | None = None
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ids, x, y) of the plan's households or shops, packed in one ``bytea`` (see above);
+    ``pages``: only the rows on heap pages [first, last) (a TID range scan).
 
     Takes the psycopg connection, not the session: it runs on a worker thread.
     """
     scope = "" if plan.level == "district" else (
         f" AND ST_Covers((SELECT boundary FROM admin_area WHERE id = {int(plan.scope_id)}), t.location)")
+    if pages is not None:
+        scope += f" AND t.ctid >= '({int(pages[0])},0)' AND t.ctid < '({int(pages[1])},0)'"
     sql = (f"SELECT string_agg(int4send(t.id) || ST_AsBinary(t.location, 'NDR'), ''::bytea) "
            f"FROM {table} t WHERE t.district_code = %s{scope}")
     with raw.cursor(binary=True) as cur:
@@ -122,6 +130,44 @@ def _points(raw: Any, table: str, plan: Any) -> tuple[np.ndarray, np.ndarray, np
     if not ((rows["order"] == 1) & (rows["type"] == 1)).all():   # pragma: no cover - typmod is POINT
         raise ValueError(f"{table}.location holds something other than 2D points")
     return rows["id"].astype(np.int64), rows["x"].astype(float), rows["y"].astype(float)
+
+
+#: From this many heap pages of households (~100,000 rows) they are read in two halves.
+SPLIT_READ_PAGES = 1_000
+
+_HOUSEHOLD_PAGES = text("SELECT pg_relation_size('household') / current_setting('block_size')::int")
+# This transaction's own writes to the tables the read depends on (the second reader
+# could not see them), and its snapshot for the second reader.
+_WRITTEN = text("""
+    SELECT coalesce(sum(pg_stat_get_xact_tuples_inserted(c.oid) + pg_stat_get_xact_tuples_updated(c.oid)
+                        + pg_stat_get_xact_tuples_deleted(c.oid)), 0)
+    FROM pg_class c WHERE c.oid IN ('household'::regclass, 'admin_area'::regclass)
+""")
+
+
+def _second_reader(session: Session) -> tuple[str, int] | None:
+    """(snapshot, heap pages) for reading the households' second half on a second
+    connection, or None where this connection must read them all.
+
+    Reading is a third of ``assign_plan`` and PostgreSQL packs the rows on one core. A
+    second connection that imports this transaction's snapshot (as ``pg_dump -j`` does)
+    sees exactly the rows this one sees, provided this transaction has not written
+    households or areas itself and is not inside a savepoint (PostgreSQL exports no
+    snapshot from there). Measured interleaved on 1 M households: 2.20 s against 2.59 s.
+    """
+    if session.connection().in_nested_transaction():
+        return None
+    pages = int(session.execute(_HOUSEHOLD_PAGES).scalar_one())
+    if pages < SPLIT_READ_PAGES or session.execute(_WRITTEN).scalar_one() != 0:
+        return None
+    return str(session.execute(text("SELECT pg_export_snapshot()")).scalar_one()), pages
+
+
+def _read_second_half(engine: Any, snapshot: str, plan: Any, pages: tuple[int, int]
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
+        conn.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
+        return _points(conn.connection.driver_connection, "household", plan, pages)
 
 
 def _row_order(ids: np.ndarray, grid_ids: np.ndarray, owner: np.ndarray) -> np.ndarray:
@@ -269,13 +315,26 @@ def assign_plan(session: Session, plan_id: int) -> AssignSummary:
     grid_ids, geoms = _grids(session, plan_id, business=False)
     raw = _raw(session)
     t = summary.lap("grids", start)
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    split = _second_reader(session)
+    summary.readers = 1 if split is None else 2
+    with ThreadPoolExecutor(max_workers=2) as pool:
         # The connection is used by the worker alone until .result(); the session is not
-        # touched meanwhile. PostgreSQL packs the points while this thread rasterises.
-        points = pool.submit(lambda: (_points(raw, "household", plan), _points(raw, "shop", plan)))
+        # touched meanwhile. PostgreSQL packs the points while this thread rasterises,
+        # on two connections (two cores) when _second_reader allows it.
+        if split is None:
+            first = pool.submit(_points, raw, "household", plan)
+        else:
+            half = split[1] // 2
+            second = pool.submit(_read_second_half, session.get_bind().engine, split[0], plan,
+                                 (half, split[1] + 1))
+            first = pool.submit(_points, raw, "household", plan, (0, half))
         raster = GridRaster(geoms)
         summary.lap("rasterise", t)
-        (ids, x, y), (s_ids, sx, sy) = points.result()
+        ids, x, y = first.result()
+        if split is not None:
+            more = second.result()
+            ids, x, y = (np.concatenate([a, b]) for a, b in zip((ids, x, y), more, strict=True))
+        s_ids, sx, sy = _points(raw, "shop", plan)
     t = summary.lap("read", t)
     result = raster.assign(x, y)
     t = summary.lap("assign", t)

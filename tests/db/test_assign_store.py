@@ -225,3 +225,36 @@ def test_row_order_is_grid_id_then_household_id_with_no_grid_last(grids: int, in
     order = assign_store._row_order(ids, grid_ids, owner)
     got = [(o < 0, grid_ids[o] if o >= 0 else 0, i) for o, i in zip(owner[order], ids[order], strict=True)]
     assert got == sorted(got) and sorted(order.tolist()) == list(range(len(ids)))
+
+
+def test_two_readers_on_one_snapshot_give_the_rows_one_reader_gives(engine, monkeypatch) -> None:
+    """A large table is read in two halves, the second on another connection importing
+    this transaction's snapshot; the stored rows are the same as one reader's."""
+    results = {}
+    for threshold in (10**9, 1):
+        monkeypatch.setattr(assign_store, "SPLIT_READ_PAGES", threshold)
+        with Session(engine) as top:               # a top-level transaction, rolled back
+            plan = active_plan(top)
+            summary = assign_plan(top, plan)
+            results[summary.readers] = (summary.households, stored_assignments(top, plan))
+            top.rollback()
+    assert set(results) == {1, 2}
+    assert results[2] == results[1] and results[1][0] == 59_206
+
+
+def test_one_reader_when_this_transaction_wrote_households_or_sits_in_a_savepoint(
+        engine, monkeypatch) -> None:
+    """The second reader could not see this transaction's own rows: a household moved
+    in this transaction is read (and assigned) where it now is, by one reader; inside a
+    savepoint (no snapshot can be exported there) one reader too."""
+    monkeypatch.setattr(assign_store, "SPLIT_READ_PAGES", 1)
+    with Session(engine) as top:
+        plan = active_plan(top)
+        with top.begin_nested():
+            assert assign_plan(top, plan).readers == 1
+        hid = top.execute(text("SELECT min(id) FROM household WHERE district_code = '610802'")).scalar_one()
+        top.execute(text("UPDATE household SET location = ST_SetSRID(ST_MakePoint(109.0, 38.0), 4326) "
+                         "WHERE id = :h"), {"h": hid})
+        summary = assign_plan(top, plan)
+        assert summary.readers == 1 and summary.unassigned_households == [hid]
+        top.rollback()
