@@ -79,6 +79,13 @@ def _lookup_file(session: Any, src: Path, out: Path | None, coordsys: str,
         rows = list(csv.DictReader(f))
     if rows and not {"lon", "lat"} <= set(rows[0]):
         raise typer.BadParameter(f"{src} needs 'lon' and 'lat' columns")
+    points = []
+    for line, r in enumerate(rows, start=2):      # line 1 is the header
+        try:
+            points.append([float(r["lon"]), float(r["lat"])])
+        except (TypeError, ValueError):
+            raise typer.BadParameter(
+                f"{src} line {line}: lon and lat must be numbers, got {r['lon']!r}, {r['lat']!r}") from None
     # One read of the grids in force for the whole file.
     index = LookupIndex(grids_in_force(session, on=on or today()),
                         cells_near_m=DEFAULT_NEAR_M if len(rows) >= CELLS_FROM else None)
@@ -87,8 +94,7 @@ def _lookup_file(session: Any, src: Path, out: Path | None, coordsys: str,
                            length=(len(rows) + CHUNK - 1) // CHUNK,
                            file=typer.get_text_stream("stderr")) as bar:
         for start in bar:
-            chunk = rows[start:start + CHUNK]
-            results += lookup_points(session, [[float(r["lon"]), float(r["lat"])] for r in chunk],
+            results += lookup_points(session, points[start:start + CHUNK],
                                      coordsys=coordsys, on=on, index=index)
     fields = list(rows[0]) + list(_flat(None)) if rows else ["lon", "lat", *_flat(None)]
     sink = out.open("w", newline="", encoding="utf-8") if out else None

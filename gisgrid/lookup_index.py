@@ -157,8 +157,7 @@ class _Segments:
         if k == 0:
             return np.zeros(0)
         first, count = self.start[g], self.start[g + 1] - self.start[g]
-        offsets = np.zeros(k, dtype=np.int64)
-        np.cumsum(count[:-1], out=offsets[1:])
+        offsets = start_of(count)
         pair = np.repeat(np.arange(k), count)
         seg = first[pair] + (np.arange(len(pair)) - offsets[pair])
         ax, ay, dx, dy = self.ax[seg], self.ay[seg], self.dx[seg], self.dy[seg]
@@ -219,8 +218,7 @@ class _Cells:
         lo = self.cand_start[flat]
         count = self.cand_start[flat + 1] - lo
         k = np.repeat(np.arange(len(flat)), count)
-        offsets = np.zeros(len(flat), dtype=np.int64)
-        np.cumsum(count[:-1], out=offsets[1:])
+        offsets = start_of(count)
         return k, self.cand_grid[lo[k] + (np.arange(len(k)) - offsets[k])]
 
 

@@ -199,7 +199,7 @@ def lookup_state(conn: Connection) -> tuple[int, list[PlanDates]]:
 
     Read in one transaction by the caller, so the epoch names exactly this state.
     """
-    epoch = int(conn.execute(text("SELECT value FROM lookup_epoch WHERE id = 1")).scalar_one())
+    epoch = lookup_epoch(conn)
     plans = [PlanDates(int(r.id), r.effective_from, r.effective_to) for r in conn.execute(_PLANS_SQL)]
     return epoch, plans
 

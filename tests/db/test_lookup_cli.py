@@ -81,3 +81,10 @@ def test_assign_dry_run_prints_totals_and_stores_nothing(run, engine: Engine) ->
     with engine.connect() as conn:
         assert conn.execute(text(count), {"p": plan}).one() == before
     assert run("assign", "--plan", "987654").exit_code == 2
+
+
+def test_a_csv_row_that_is_not_numbers_is_a_clear_error_naming_its_line(run, tmp_path: Path) -> None:
+    src = tmp_path / "points.csv"
+    src.write_text("lon,lat\n109.735,38.285\nx,38.2\n", encoding="utf-8")
+    r = run("lookup", "--file", str(src))
+    assert r.exit_code == 2 and "line 3" in r.output and "Traceback" not in r.output
