@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.errors import install_error_handlers
+from api.lookup_lane import LookupFastLane
 from api.routers import areas, assign, blocks, coverage, health, lookup, plan_versions, plans
 from api.routers.maps import install_maps
 from gisgrid.db.engine import make_engine, make_sessionmaker, resolve_database_url
@@ -70,4 +71,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     install_maps(app, settings.server)
     app.add_middleware(InvalidateLookupsAfterWrites)
+    app.add_middleware(LookupFastLane)     # added last: runs first
     return app

@@ -1,0 +1,64 @@
+"""A fast lane for ``GET /v1/lookup``: the plain case answered before the FastAPI stack.
+
+A lookup is answered from memory in ~35 µs, but a request through FastAPI's middleware,
+routing and endpoint machinery costs several times that; under load (wrk, 16
+connections, one worker) the stack, not the lookup, set the pace. This plain-ASGI
+middleware answers a ``GET /v1/lookup`` itself when everything is plain: the query
+parses, the lookup cache can answer without the database, and the point lies in a grid.
+Anything else (a bad parameter, a cache that must look at the database first, a point
+outside coverage, a HEAD) goes on to the route in ``api.routers.lookup``, which parses
+again and gives the documented answer or error. Both read the query with the same
+:func:`~api.routers.lookup.read_query` and answer with the same ``LookupIndex.answer``
+bytes, so the lane changes speed only (``tests/api/test_lookup_lane.py`` compares them).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from api.routers.lookup import read_query
+from gisgrid.lookup import check_near, today, wgs84_point
+
+PATH = "/v1/lookup"
+
+
+def _route_path(scope: Scope) -> str:
+    """The path the router sees: without the root path a proxy may mount the API under."""
+    path, root = scope["path"], scope.get("root_path", "")
+    return path[len(root):] if root and path.startswith(root) else path
+
+
+class LookupFastLane:
+    """ASGI middleware: answer plain point lookups, pass everything else on."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET" and _route_path(scope) == PATH:
+            body = self._answer(scope)
+            if body is not None:
+                await send({"type": "http.response.start", "status": 200, "headers": [
+                    (b"content-length", b"%d" % len(body)), (b"content-type", b"application/json")]})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    def _answer(scope: Scope) -> bytes | None:
+        """The answer's bytes, or None when the route must answer (see the module doc)."""
+        cache = getattr(scope["app"].state, "lookups", None)
+        if cache is None:
+            return None
+        # Parsed as Starlette parses it (latin-1, blanks kept; the last of repeats wins).
+        query = dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
+        try:
+            lon, lat, coordsys, date, near_m = read_query(query)
+            wlon, wlat = wgs84_point(lon, lat, coordsys)
+            near_m = check_near(near_m)
+        except Exception:   # noqa: BLE001 - every error is the route's to report
+            return None
+        index = cache.ready(date or today())
+        return None if index is None else index.answer(wlon, wlat, near_m)
