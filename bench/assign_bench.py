@@ -8,7 +8,7 @@ households in buildings, some exactly on grid corners):
 - ``plain join``: ``INSERT INTO household_assignment … SELECT … JOIN grid ON
   ST_Contains`` into an indexed partition, the way one would write it first;
 - ``assign_plan``: gisgrid's path (points packed in one row out, a raster of the grids,
-  one binary COPY into a fresh partition in grid order, primary key + BRIN index,
+  one binary COPY into a fresh partition in grid order, unique index + BRIN index,
   swap), which also flags edges and lists candidates; its phases are reported too;
 - ``geopandas.sjoin``, ``assign_arrays`` and ``GridRaster`` in memory, on points already
   loaded (no database), as the in-memory ceiling.
@@ -42,8 +42,8 @@ from gisgrid.db.assign_store import assign_plan, stored_assignments  # noqa: E40
 from gisgrid.db.engine import make_engine  # noqa: E402
 
 PLAIN_JOIN = """
-    INSERT INTO household_assignment (plan_id, household_id, district_code, grid_id)
-    SELECT g.plan_id, h.id, h.district_code, g.id
+    INSERT INTO household_assignment (plan_id, household_id, grid_id)
+    SELECT g.plan_id, h.id, g.id
     FROM household h JOIN grid g ON ST_Contains(g.boundary, h.location)
     WHERE g.plan_id = :p AND h.district_code = :d
 """
@@ -53,6 +53,9 @@ def plain_join(session: Session, plan: int) -> dict[int, int]:
     part = f"household_assignment_p{plan}"
     session.execute(text(f"DROP TABLE IF EXISTS {part}"))
     session.execute(text(f"CREATE TABLE {part} PARTITION OF household_assignment FOR VALUES IN ({plan})"))
+    # The same indexes as assign_plan's partition: the BRIN on grid_id comes with the
+    # parent; a household is unique within the plan.
+    session.execute(text(f"CREATE UNIQUE INDEX ON {part} (household_id)"))
     session.execute(text(PLAIN_JOIN), {"p": plan, "d": bench_data.DISTRICT})
     return dict(session.execute(text(
         f"SELECT household_id, grid_id FROM {part}")).all())

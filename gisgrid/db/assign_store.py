@@ -11,12 +11,12 @@ join's and :func:`gisgrid.assign.assign_points`'s):
   (:func:`_second_reader`). One
   aggregate over both keeps ids and coordinates in the same order with no ``ORDER BY``;
   a row-by-row ``COPY TO`` costs ~5 µs a row in the client. While PostgreSQL packs the
-  points (a worker thread waits on the query), the grids are rasterised;
+  points (worker threads wait on the queries), the grids are read and rasterised;
 - assign: :class:`gisgrid.assign.GridRaster` answers most points from its cells and
   tests only those near a boundary (the same answers as ``assign_points``);
 - write: one binary ``COPY`` into a fresh table, rows ordered by (grid_id,
-  household_id), plain rows with ``candidates`` NULL, plan_id and district_code filled
-  in by column defaults; then the primary key and a BRIN index on ``grid_id`` (exact
+  household_id), plain rows with ``candidates`` NULL, plan_id filled in by a column
+  default; then the unique index on ``household_id`` and a BRIN index on ``grid_id`` (exact
   and tiny on rows clustered by grid, where a btree on (plan_id, grid_id) cost nearly
   as much as the COPY), and the table is swapped in for the plan's partition of
   ``household_assignment``. The table is created with its ``CHECK (plan_id = N)``, so
@@ -44,8 +44,8 @@ from gisgrid.errors import NotFoundError
 
 _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
 _COPY_TRAILER = struct.pack(">h", -1)
-# The COPY sends these; plan_id and district_code, the same on every row, come from
-# column defaults set on the new table for the load: ~25% less COPY time than sending them.
+# The COPY sends these; plan_id, the same on every row, comes from a column default set
+# on the new table for the load (cheaper than sending it on every row).
 _HOUSEHOLD_COLUMNS = "(household_id, grid_id, on_boundary, candidates)"
 # One plain household row in binary COPY: (household_id, grid_id, on_boundary, candidates
 # NULL), each field its length then its value, all fixed width, so numpy writes a
@@ -230,7 +230,7 @@ def _household_copy(ids: np.ndarray, grid_ids: np.ndarray, result: ArrayAssignme
     yield _COPY_TRAILER
 
 
-def _write_households(session: Session, summary: AssignSummary, district: str, ids: np.ndarray,
+def _write_households(session: Session, summary: AssignSummary, ids: np.ndarray,
                       grid_ids: np.ndarray, result: ArrayAssignment) -> None:
     """Build a new partition (COPY, then indexes) and swap it in for the plan's old one."""
     plan_id = summary.plan_id
@@ -242,31 +242,34 @@ def _write_households(session: Session, summary: AssignSummary, district: str, i
     session.execute(text(f"CREATE TABLE {new} (LIKE household_assignment INCLUDING DEFAULTS, "
                          f"CONSTRAINT {new}_plan CHECK (plan_id = {plan_id}))"))
     raw = _raw(session)
-    fill = sql.SQL("ALTER TABLE {} ALTER plan_id SET DEFAULT {}, ALTER district_code SET DEFAULT {}")
-    raw.execute(fill.format(sql.Identifier(new), sql.Literal(plan_id), sql.Literal(district)))
+    raw.execute(sql.SQL("ALTER TABLE {} ALTER plan_id SET DEFAULT {}").format(
+        sql.Identifier(new), sql.Literal(plan_id)))
     with raw.cursor() as cur, cur.copy(f"COPY {new} {_HOUSEHOLD_COLUMNS} FROM STDIN (FORMAT binary)") as copy:
         for chunk in _household_copy(ids, grid_ids, result):
             copy.write(chunk)
     # Only the parent's defaults from now on (a partition may keep its own; this one won't).
-    session.execute(text(f"ALTER TABLE {new} ALTER plan_id DROP DEFAULT, ALTER district_code DROP DEFAULT"))
+    session.execute(text(f"ALTER TABLE {new} ALTER plan_id DROP DEFAULT"))
     t = summary.lap("copy", t)
     # Index builds sort in memory: give them room for a million rows (this transaction
-    # only; parallel build workers share it). The primary key's sort is the one real
-    # sort; the BRIN index on grid_id is a single pass over rows already in grid order.
+    # only; parallel build workers share it). The unique index's sort is the one real
+    # sort (one int4 key: PostgreSQL's fast path, half the time of (plan_id,
+    # household_id)); the BRIN index on grid_id is one pass over rows in grid order.
     session.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
-    session.execute(text(f"ALTER TABLE {new} ADD PRIMARY KEY (plan_id, household_id)"))
-    t = summary.lap("primary key", t)
-    session.execute(text(f"CREATE INDEX ON {new} USING brin (grid_id) "
+    session.execute(text(f"CREATE UNIQUE INDEX {new}_household ON {new} (household_id)"))
+    t = summary.lap("unique index", t)
+    session.execute(text(f"CREATE INDEX {new}_grid ON {new} USING brin (grid_id) "
                          f"WITH (pages_per_range = {BRIN_PAGES_PER_RANGE})"))
     t = summary.lap("brin index", t)
     for ddl in (f"DROP TABLE IF EXISTS {part}",
                 f"ALTER TABLE {new} RENAME TO {part}",
+                f"ALTER INDEX {new}_household RENAME TO {part}_household",
+                f"ALTER INDEX {new}_grid RENAME TO {part}_grid",
                 f"ALTER TABLE household_assignment ATTACH PARTITION {part} FOR VALUES IN ({plan_id})"):
         session.execute(text(ddl))
     summary.lap("swap", t)
 
 
-def _write_shops(session: Session, plan_id: int, district: str, ids: np.ndarray, x: np.ndarray,
+def _write_shops(session: Session, plan_id: int, ids: np.ndarray, x: np.ndarray,
                  y: np.ndarray, base: tuple[np.ndarray, ArrayAssignment],
                  business: tuple[np.ndarray, np.ndarray]) -> None:
     """Replace the plan's shop rows: base owner, edge candidates, business overlays."""
@@ -278,13 +281,13 @@ def _write_shops(session: Session, plan_id: int, district: str, ids: np.ndarray,
     for p, g in sorted(zip(p_idx.tolist(), g_idx.tolist(), strict=True)):
         overlays.setdefault(p, []).append(int(biz_ids[g]))
     session.execute(text("DELETE FROM shop_assignment WHERE plan_id = :p"), {"p": plan_id})
-    rows = [(plan_id, int(sid), district,
+    rows = [(plan_id, int(sid),
              int(grid_ids[result.owner[i]]) if result.owner[i] >= 0 else None,
              bool(result.on_boundary[i]), [int(grid_ids[g]) for g in result.candidates.get(i, [])],
              overlays.get(i, [])) for i, sid in enumerate(ids.tolist())]
     with _raw(session).cursor() as cur, cur.copy(
-        "COPY shop_assignment (plan_id, shop_id, district_code, grid_id, on_boundary, candidates, "
-        "overlays) FROM STDIN"
+        "COPY shop_assignment (plan_id, shop_id, grid_id, on_boundary, candidates, overlays) "
+        "FROM STDIN"
     ) as copy:
         for row in rows:
             copy.write_row(row)
@@ -310,24 +313,22 @@ def assign_plan(session: Session, plan_id: int) -> AssignSummary:
     """
     start = time.perf_counter()
     plan = _plan(session, plan_id)
-    district = str(plan.district_code)
     summary = AssignSummary(plan_id=plan_id)
-    grid_ids, geoms = _grids(session, plan_id, business=False)
     raw = _raw(session)
-    t = summary.lap("grids", start)
     split = _second_reader(session)
     summary.readers = 1 if split is None else 2
     with ThreadPoolExecutor(max_workers=2) as pool:
-        # The connection is used by the worker alone until .result(); the session is not
-        # touched meanwhile. PostgreSQL packs the points while this thread rasterises,
-        # on two connections (two cores) when _second_reader allows it.
-        if split is None:
-            first = pool.submit(_points, raw, "household", plan)
-        else:
+        # Each connection is used by one thread at a time: the second reader starts
+        # first and packs its half while this thread reads the grids; then this
+        # connection packs the first half (a worker waits on it, the session is not
+        # touched meanwhile) while this thread rasterises. Two connections, two cores.
+        if split is not None:
             half = split[1] // 2
             second = pool.submit(_read_second_half, session.get_bind().engine, split[0], plan,
                                  (half, split[1] + 1))
-            first = pool.submit(_points, raw, "household", plan, (0, half))
+        grid_ids, geoms = _grids(session, plan_id, business=False)
+        t = summary.lap("grids", start)
+        first = pool.submit(_points, raw, "household", plan, None if split is None else (0, half))
         raster = GridRaster(geoms)
         summary.lap("rasterise", t)
         ids, x, y = first.result()
@@ -338,13 +339,13 @@ def assign_plan(session: Session, plan_id: int) -> AssignSummary:
     t = summary.lap("read", t)
     result = raster.assign(x, y)
     t = summary.lap("assign", t)
-    _write_households(session, summary, district, ids, grid_ids, result)
+    _write_households(session, summary, ids, grid_ids, result)
     summary.households, summary.shops = len(ids), len(s_ids)
     summary.on_boundary = int(result.on_boundary.sum())
     summary.unassigned_households = ids[result.owner < 0].tolist()
     t = time.perf_counter()
     s_result = raster.assign(sx, sy)
-    _write_shops(session, plan_id, district, s_ids, sx, sy, (grid_ids, s_result),
+    _write_shops(session, plan_id, s_ids, sx, sy, (grid_ids, s_result),
                  _grids(session, plan_id, business=True))
     summary.unassigned_shops = s_ids[s_result.owner < 0].tolist()
     summary.lap("shops", t)

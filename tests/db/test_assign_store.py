@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gisgrid.db import assign_store
@@ -152,13 +153,15 @@ def test_the_partition_is_in_grid_order_with_a_brin_index_that_finds_each_grid(s
         LEFT JOIN pg_class parent ON parent.oid = h.inhparent
         WHERE i.indrelid = CAST(:t AS regclass)
     """), {"t": part}).all())
-    assert indexes == {"btree plan_id": "household_assignment_pkey",
-                       "brin grid_id": "ix_household_assignment_grid"}
-    # The COPY's defaults for plan_id and district_code are gone again: as the parent.
+    assert indexes == {"btree household_id": None, "brin grid_id": "ix_household_assignment_grid"}
+    unique = session.execute(text("SELECT indisunique FROM pg_index WHERE indexrelid = "
+                                  "CAST(:i AS regclass)"), {"i": f"{part}_household"}).scalar_one()
+    assert unique
+    # The COPY's default for plan_id is gone again: as the parent.
     defaults = dict(session.execute(text(
         "SELECT column_name, column_default FROM information_schema.columns WHERE table_name = :t"),
         {"t": part}).all())
-    assert defaults == {"plan_id": None, "household_id": None, "district_code": None, "grid_id": None,
+    assert defaults == {"plan_id": None, "household_id": None, "grid_id": None,
                         "on_boundary": "false", "candidates": None}
     # Rows lie in (grid_id, household_id) order, NULL grid last: what keeps BRIN exact.
     rows = session.execute(text(f"SELECT grid_id, household_id FROM {part} ORDER BY ctid")).all()
@@ -182,7 +185,7 @@ def test_the_partition_is_in_grid_order_with_a_brin_index_that_finds_each_grid(s
     query = text("SELECT count(*) FROM household_assignment WHERE plan_id = :p AND grid_id = :g")
     plan_text = "\n".join(r[0] for r in session.execute(text("EXPLAIN " + str(query)),
                                                         {"p": plan, "g": grid_ids[0]}))
-    assert "Bitmap Index Scan" in plan_text and "grid_id_idx" in plan_text, plan_text
+    assert "Bitmap Index Scan" in plan_text and f"{part}_grid" in plan_text, plan_text
     got = {g: session.execute(query, {"p": plan, "g": g}).scalar_one() for g in grid_ids}
     assert {g: n for g, n in got.items() if n} == expected
     assert {t["id"]: t["households"] for t in assignment_totals(session, plan) if t["households"]} == expected
@@ -258,3 +261,13 @@ def test_one_reader_when_this_transaction_wrote_households_or_sits_in_a_savepoin
         summary = assign_plan(top, plan)
         assert summary.readers == 1 and summary.unassigned_households == [hid]
         top.rollback()
+
+
+def test_a_household_is_stored_once_per_plan(session: Session) -> None:
+    plan = active_plan(session)
+    assign_plan(session, plan)
+    hid = session.execute(text("SELECT min(household_id) FROM household_assignment WHERE plan_id = :p"),
+                          {"p": plan}).scalar_one()
+    with pytest.raises(IntegrityError, match="household_id"), session.begin_nested():
+        session.execute(text("INSERT INTO household_assignment (plan_id, household_id) VALUES (:p, :h)"),
+                        {"p": plan, "h": hid})
