@@ -32,6 +32,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import shapely
@@ -256,14 +257,25 @@ class LookupIndex:
         self.rank[order] = np.arange(m)
         self._simple = np.empty(m, dtype=object)
         self._simple[:] = [simple_answer(c) for c in self.contexts]
-        self._open = [b'{"grid":' + c.grid_json + b',"overlays":[' for c in self.contexts]
-        self._near_true = [b"]," + (c.areas_json or b"") + b',"near_boundary":true,"alternatives":['
-                           for c in self.contexts]
-        self._near_false = [b"]," + (c.areas_json or b"") + b',"near_boundary":false,"alternatives":['
-                            for c in self.contexts]
-        self._tail = [tail(c) for c in self.contexts]
-        self._alt_open = [c.grid_json[:-1] + b',"distance_m":' for c in self.contexts]
-        self._alt_open_comma = [b"," + a for a in self._alt_open]
+        # Fragments of the answers that have overlays or alternatives, by grid, as object
+        # arrays: numpy picks them by index with no Python loop and nothing concatenated
+        # per answer (see _write_busy for how they fit together).
+        def fragments(make: Any) -> np.ndarray:
+            out = np.empty(m, dtype=object)
+            out[:] = [make(c) for c in self.contexts]
+            return out
+
+        self._open = fragments(lambda c: b'{"grid":' + c.grid_json + b',"overlays":[')
+        self._overlay = fragments(lambda c: c.grid_json)
+        self._overlay_next = fragments(lambda c: b"," + c.grid_json)
+        self._near = (fragments(lambda c: b"]," + (c.areas_json or b"") + b',"near_boundary":false,'
+                                b'"alternatives":['),
+                      fragments(lambda c: b"]," + (c.areas_json or b"") + b',"near_boundary":true,'
+                                b'"alternatives":['))
+        self._alt = fragments(lambda c: c.grid_json[:-1] + b',"distance_m":')
+        self._alt_next = fragments(lambda c: b"}," + c.grid_json[:-1] + b',"distance_m":')
+        self._tail = fragments(tail)
+        self._alt_tail = fragments(lambda c: b"}" + tail(c))
         self._zones: dict[int, _Zone] = {}
         self.cells: _Cells | None = None
         if cells_near_m is not None and m:
@@ -426,7 +438,7 @@ class LookupIndex:
         out[simple] = self._simple[r.owner[simple]]
         busy = np.flatnonzero(r.busy())
         if len(busy):
-            count = 3 + r.n_ov[busy] + r.n_alt[busy]
+            count = self._busy_count(r, busy)
             start = np.zeros(len(busy) + 1, dtype=np.int64)
             np.cumsum(count, out=start[1:])
             frags = np.empty(int(start[-1]), dtype=object)
@@ -463,7 +475,7 @@ class LookupIndex:
         owner[rest[simple]] = r.owner[simple]
         busy_r = np.flatnonzero(r.busy())
         count = np.ones(n, dtype=np.int64)
-        count[rest[busy_r]] = 3 + r.n_ov[busy_r] + r.n_alt[busy_r]
+        count[rest[busy_r]] = self._busy_count(r, busy_r)
         # Fragment layout: "[" then, per point, its fragments and a separator ("," or "]").
         start = np.ones(n, dtype=np.int64)
         np.cumsum(count[:-1] + 1, out=start[1:])
@@ -482,35 +494,39 @@ class LookupIndex:
             self._write_busy(frags, start[rest[busy_r]], r, busy_r)
         return b"".join(frags.tolist())
 
+    @staticmethod
+    def _busy_count(r: _Resolved, busy: np.ndarray) -> np.ndarray:
+        """Fragments per answer with overlays or alternatives (see :meth:`_write_busy`)."""
+        return 3 + r.n_ov[busy] + 2 * r.n_alt[busy]
+
     def _write_busy(self, frags: np.ndarray, start: np.ndarray, r: _Resolved, busy: np.ndarray) -> None:
         """Write the fragments of answers with overlays or alternatives into ``frags``.
 
-        Point k (``busy[k]`` in ``r``) gets, from ``start[k]``: its opening, its overlays,
-        the near_boundary flag, its alternatives (each but the first with its leading
-        comma), its tail.
+        Point k (``busy[k]`` in ``r``) gets, from ``start[k]``, :meth:`_busy_count`
+        fragments: its opening, its overlays (each but the first with its leading comma),
+        the near_boundary flag, per alternative its opening (each but the first closing
+        the one before) and its distance, and its tail (closing the last alternative).
         """
         owner, n_ov, n_alt = r.owner[busy], r.n_ov[busy], r.n_alt[busy]
-        ow = owner.tolist()
-        frags[start] = [self._open[o] for o in ow]
-        frags[start + 1 + n_ov] = [(self._near_true if a else self._near_false)[o]
-                                   for o, a in zip(ow, n_alt.tolist(), strict=True)]
-        frags[start + 2 + n_ov + n_alt] = [self._tail[o] for o in ow]
+        frags[start] = self._open[owner]
+        frags[start + 1 + n_ov] = np.where(n_alt > 0, self._near[1][owner], self._near[0][owner])
+        frags[start + 2 + n_ov + 2 * n_alt] = np.where(n_alt > 0, self._alt_tail[owner], self._tail[owner])
         # Overlays and alternatives of the busy points, taken from r's grouped runs.
         ov_sel, ov_rank = _runs(start_of(r.n_ov)[busy], n_ov)
         if len(ov_sel):
             ov_point = np.repeat(np.arange(len(busy)), n_ov)
-            frags[start[ov_point] + 1 + ov_rank] = [
-                (b"," if k else b"") + self.contexts[g].grid_json
-                for g, k in zip(r.ov_g[ov_sel].tolist(), ov_rank.tolist(), strict=True)]
+            g = r.ov_g[ov_sel]
+            frags[start[ov_point] + 1 + ov_rank] = np.where(ov_rank > 0, self._overlay_next[g],
+                                                            self._overlay[g])
         alt_sel, alt_rank = _runs(start_of(r.n_alt)[busy], n_alt)
         if len(alt_sel):
             alt_point = np.repeat(np.arange(len(busy)), n_alt)
+            at = start[alt_point] + 2 + n_ov[alt_point] + 2 * alt_rank
+            g = r.alt_g[alt_sel]
+            frags[at] = np.where(alt_rank > 0, self._alt_next[g], self._alt[g])
             # One formatting call for every distance ("%.1f", as distance_text writes them).
             d = r.alt_d[alt_sel]
-            texts = ((b"%.1f\n" * len(d)) % tuple(d.tolist())).split(b"\n")
-            frags[start[alt_point] + 2 + n_ov[alt_point] + alt_rank] = [
-                (self._alt_open_comma if k else self._alt_open)[g] + t + b"}"
-                for g, t, k in zip(r.alt_g[alt_sel].tolist(), texts, alt_rank.tolist(), strict=False)]
+            frags[at + 1] = ((b"%.1f\n" * len(d)) % tuple(d.tolist())).split(b"\n")[:-1]
 
     # -- settled cells -----------------------------------------------------------------
     def _settle(self, near_m: float, cell_m: float, max_cells: int) -> _Cells | None:
