@@ -88,6 +88,17 @@ class ArrayAssignment:
     on_boundary: np.ndarray
     candidates: dict[int, list[int]]
 
+    @classmethod
+    def concat(cls, parts: list[ArrayAssignment]) -> ArrayAssignment:
+        """The answers for the points of ``parts`` one after another (indices shifted)."""
+        candidates: dict[int, list[int]] = {}
+        offset = 0
+        for part in parts:
+            candidates.update((i + offset, c) for i, c in part.candidates.items())
+            offset += len(part.owner)
+        return cls(np.concatenate([p.owner for p in parts]),
+                   np.concatenate([p.on_boundary for p in parts]), candidates)
+
 
 def assign_arrays(grids: Any, x: Any, y: Any) -> ArrayAssignment:
     """Assign n points to m polygons with vectorised shapely; the lowest index owns an edge.

@@ -13,7 +13,8 @@ join's and :func:`gisgrid.assign.assign_points`'s):
   a row-by-row ``COPY TO`` costs ~5 µs a row in the client. While PostgreSQL packs the
   points (worker threads wait on the queries), the grids are read and rasterised;
 - assign: :class:`gisgrid.assign.GridRaster` answers most points from its cells and
-  tests only those near a boundary (the same answers as ``assign_points``);
+  tests only those near a boundary (the same answers as ``assign_points``); each half
+  of the households as soon as it arrives, while the other may still be packing;
 - write: one binary ``COPY`` into a fresh table, rows ordered by (grid_id,
   household_id), plain rows with ``candidates`` NULL, plan_id filled in by a column
   default; then the unique index on ``household_id`` and a BRIN index on ``grid_id`` (exact
@@ -29,7 +30,7 @@ from __future__ import annotations
 import struct
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,7 +73,8 @@ class AssignSummary:
     on_boundary: int = 0
     unassigned_households: list[int] = field(default_factory=list)
     unassigned_shops: list[int] = field(default_factory=list)
-    #: Wall-clock seconds by phase ("read" includes "rasterise", which runs meanwhile).
+    #: Wall-clock seconds by phase. "read and assign" includes "rasterise" and "assign
+    #: (overlapped)", which run while the server packs the points.
     seconds: dict[str, float] = field(default_factory=dict)
     #: Connections that read the households (2: two halves on one shared snapshot).
     readers: int = 1
@@ -331,14 +333,22 @@ def assign_plan(session: Session, plan_id: int) -> AssignSummary:
         first = pool.submit(_points, raw, "household", plan, None if split is None else (0, half))
         raster = GridRaster(geoms)
         summary.lap("rasterise", t)
-        ids, x, y = first.result()
-        if split is not None:
-            more = second.result()
-            ids, x, y = (np.concatenate([a, b]) for a, b in zip((ids, x, y), more, strict=True))
+        # Each half is assigned as soon as it is here, while the other may still be
+        # packing on the server; "assign" is what is left once both have arrived.
+        halves = [first] if split is None else [first, second]
+        parts: list[Any] = [None] * len(halves)
+        assigned = 0.0
+        for done in as_completed(halves):
+            k = halves.index(done)
+            ids_k, x_k, y_k = done.result()
+            a = time.perf_counter()
+            parts[k] = (ids_k, raster.assign(x_k, y_k))
+            assigned += time.perf_counter() - a
         s_ids, sx, sy = _points(raw, "shop", plan)
-    t = summary.lap("read", t)
-    result = raster.assign(x, y)
-    t = summary.lap("assign", t)
+    ids = np.concatenate([p[0] for p in parts])
+    result = ArrayAssignment.concat([p[1] for p in parts])
+    summary.seconds["assign (overlapped)"] = assigned
+    t = summary.lap("read and assign", t)
     _write_households(session, summary, ids, grid_ids, result)
     summary.households, summary.shops = len(ids), len(s_ids)
     summary.on_boundary = int(result.on_boundary.sum())
