@@ -8,7 +8,7 @@ parses, the lookup cache can answer without the database, and the point lies in 
 Anything else (a bad parameter, a cache that must look at the database first, a point
 outside coverage, a HEAD) goes on to the route in ``api.routers.lookup``, which parses
 again and gives the documented answer or error. Both read the query with the same
-:func:`~api.routers.lookup.read_query` and answer with the same ``LookupIndex.answer``
+:func:`~api.routers.lookup.point_query` and answer with the same ``LookupIndex.answer``
 bytes, so the lane changes speed only (``tests/api/test_lookup_lane.py`` compares them).
 """
 
@@ -18,8 +18,7 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.routers.lookup import read_query
-from gisgrid.lookup import check_near, today, wgs84_point
+from api.routers.lookup import point_query
 
 PATH = "/v1/lookup"
 
@@ -55,10 +54,8 @@ class LookupFastLane:
         # Parsed as Starlette parses it (latin-1, blanks kept; the last of repeats wins).
         query = dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
         try:
-            lon, lat, coordsys, date, near_m = read_query(query)
-            wlon, wlat = wgs84_point(lon, lat, coordsys)
-            near_m = check_near(near_m)
+            q = point_query(query)
         except Exception:   # noqa: BLE001 - every error is the route's to report
             return None
-        index = cache.ready(date or today())
-        return None if index is None else index.answer(wlon, wlat, near_m)
+        index = cache.ready(q.on)
+        return None if index is None else index.answer(q.wlon, q.wlat, q.near_m)

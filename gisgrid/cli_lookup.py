@@ -71,9 +71,7 @@ def _flat(result: dict[str, Any] | None) -> dict[str, Any]:
 
 def _lookup_file(session: Any, src: Path, out: Path | None, coordsys: str,
                  on: dt.date | None) -> None:
-    from gisgrid.db.lookup_store import grids_in_force
-    from gisgrid.lookup import CELLS_FROM, DEFAULT_NEAR_M, lookup_points, today
-    from gisgrid.lookup_index import LookupIndex
+    from gisgrid.lookup import index_for, lookup_points
 
     with src.open(newline="", encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f))
@@ -87,8 +85,7 @@ def _lookup_file(session: Any, src: Path, out: Path | None, coordsys: str,
             raise typer.BadParameter(
                 f"{src} line {line}: lon and lat must be numbers, got {r['lon']!r}, {r['lat']!r}") from None
     # One read of the grids in force for the whole file.
-    index = LookupIndex(grids_in_force(session, on=on or today()),
-                        cells_near_m=DEFAULT_NEAR_M if len(rows) >= CELLS_FROM else None)
+    index = index_for(session, len(points), on=on)
     results: list[dict[str, Any] | None] = []
     with typer.progressbar(range(0, len(rows), CHUNK), label="looking up",
                            length=(len(rows) + CHUNK - 1) // CHUNK,

@@ -28,9 +28,9 @@ from gisgrid.errors import InvalidInputError, OutsideCoverageError
 from gisgrid.lookup_answer import DEFAULT_NEAR_M, MAX_NEAR_M, assemble, check_near
 from gisgrid.lookup_index import LookupIndex
 
-__all__ = ["DEFAULT_NEAR_M", "MAX_BATCH", "MAX_NEAR_M", "assemble", "check_near", "json_loads",
-           "lookup_point", "lookup_point_json", "lookup_points", "lookup_points_json", "outside_error",
-           "parse_points", "today", "wgs84_point"]
+__all__ = ["DEFAULT_NEAR_M", "MAX_BATCH", "MAX_NEAR_M", "assemble", "check_near", "checked_point",
+           "index_for", "json_loads", "lookup_point", "lookup_point_json", "lookup_points",
+           "lookup_points_json", "outside_error", "parse_points", "today", "wgs84_point"]
 
 #: Most points in one batch.
 MAX_BATCH = 1_000_000
@@ -69,6 +69,15 @@ def wgs84_point(lon: float, lat: float, coordsys: str) -> tuple[float, float]:
     return wlon, wlat
 
 
+def checked_point(lon: float, lat: float, coordsys: str, near_m: float, on: dt.date | None
+                  ) -> tuple[float, float, float, dt.date]:
+    """(wlon, wlat, near_m, on) for one lookup, checked as every path checks it: near_m
+    in range, the point a WGS84 position, the day today in China unless given."""
+    near_m = check_near(near_m)
+    wlon, wlat = wgs84_point(lon, lat, coordsys)
+    return wlon, wlat, near_m, on or today()
+
+
 def _search_box(lat: float, near_m: float) -> tuple[float, float]:
     """Half-size in degrees (lon, lat) of a box surely holding everything within near_m."""
     dlat = near_m * 1.1 / 110_574.0 + 1e-7
@@ -93,9 +102,7 @@ def lookup_point_json(session: Session | Connection, lon: float, lat: float, *,
 
     See :func:`lookup_point` (the same answer, parsed) for parameters and errors.
     """
-    near_m = check_near(near_m)
-    wlon, wlat = wgs84_point(lon, lat, coordsys)
-    on = on or today()
+    wlon, wlat, near_m, on = checked_point(lon, lat, coordsys, near_m, on)
     rows = grids_at_point(session, wlon, wlat, on=on, metric_srid=_metric_srid(wlon, wlat),
                           search_deg=_search_box(wlat, near_m))
     body = assemble(rows.hits, rows.near, near_m)
@@ -165,6 +172,15 @@ def parse_points(points: Any, coordsys: str) -> tuple[np.ndarray, np.ndarray]:
     return lon, lat
 
 
+def index_for(session: Session | Connection, n_points: int, *, on: dt.date | None = None,
+              near_m: float = DEFAULT_NEAR_M) -> LookupIndex:
+    """The grids in force on ``on`` (default today) in memory, for ``n_points`` lookups:
+    with settled cells for ``near_m`` from :data:`CELLS_FROM` points (they repay their
+    build there), without below."""
+    return LookupIndex(grids_in_force(session, on=on or today()),
+                       cells_near_m=near_m if n_points >= CELLS_FROM else None)
+
+
 def lookup_points_json(session: Session | Connection | None, points: Any, *, coordsys: str = "wgs84",
                        on: dt.date | None = None, near_m: float = DEFAULT_NEAR_M,
                        index: LookupIndex | None = None) -> list[bytes]:
@@ -178,8 +194,7 @@ def lookup_points_json(session: Session | Connection | None, points: Any, *, coo
     lon, lat = parse_points(points, coordsys)
     if index is None:
         assert session is not None, "give a session or an index"
-        index = LookupIndex(grids_in_force(session, on=on or today()),
-                            cells_near_m=near_m if len(lon) >= CELLS_FROM else None)
+        index = index_for(session, len(lon), on=on, near_m=near_m)
     return [b"null" if a is None else a for a in index.answers(lon, lat, near_m).tolist()]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import numpy as np
 from fastapi import APIRouter, Query, Request
@@ -23,7 +23,14 @@ from api.batch_body import read_batch
 from api.deps import SessionDep
 from gisgrid.address_lookup import lookup_address
 from gisgrid.errors import DatabaseUnavailableError, InvalidInputError
-from gisgrid.lookup import DEFAULT_NEAR_M, check_near, outside_error, parse_points, today, wgs84_point
+from gisgrid.lookup import (
+    DEFAULT_NEAR_M,
+    check_near,
+    checked_point,
+    outside_error,
+    parse_points,
+    today,
+)
 from gisgrid.lookup_cache import LookupCache
 
 router = APIRouter(prefix="/v1/lookup", tags=["lookup"])
@@ -81,7 +88,7 @@ def _number(query: Any, name: str, default: float | None = None) -> float:
         raise _invalid(name, "float_parsing", "Input should be a valid number", raw) from None
 
 
-def read_query(q: Mapping[str, str]) -> tuple[float, float, str, dt.date | None, float]:
+def _read_query(q: Mapping[str, str]) -> tuple[float, float, str, dt.date | None, float]:
     """lon, lat, coordsys, date, near_m from the query parameters (the last of repeats).
 
     Read by hand rather than declared as typed parameters: FastAPI's per-parameter
@@ -98,6 +105,27 @@ def read_query(q: Mapping[str, str]) -> tuple[float, float, str, dt.date | None,
             _number(q, "near_m", DEFAULT_NEAR_M))
 
 
+class PointQuery(NamedTuple):
+    """A checked point lookup: the point as given, in WGS84, its day and near_m."""
+
+    lon: float
+    lat: float
+    coordsys: str
+    on: dt.date
+    near_m: float
+    wlon: float
+    wlat: float
+
+
+def point_query(q: Mapping[str, str]) -> PointQuery:
+    """The lookup a query string asks for, checked (422 or 400 errors as documented).
+
+    Shared by the route and ``api.lookup_lane``, so both read a query the same way."""
+    lon, lat, coordsys, date, near_m = _read_query(q)
+    wlon, wlat, near_m, on = checked_point(lon, lat, coordsys, near_m, date)
+    return PointQuery(lon, lat, coordsys, on, near_m, wlon, wlat)
+
+
 @router.get("", summary="The grid, areas and team at a point (404 outside_coverage outside)",
             openapi_extra={"parameters": _GET_PARAMETERS})
 async def lookup(request: Request) -> Response:
@@ -105,16 +133,13 @@ async def lookup(request: Request) -> Response:
     # loop (tens of microseconds); the database only when the cache must look at it.
     # api.lookup_lane answers the plain cases before they reach this route; what comes
     # here is the rest (errors, a cache to check, points outside) or lane-less apps.
-    lon, lat, coordsys, date, near_m = read_query(request.query_params)
-    near_m = check_near(near_m)
-    wlon, wlat = wgs84_point(lon, lat, coordsys)
-    on = date or today()
+    q = point_query(request.query_params)
     cache: LookupCache = request.app.state.lookups
-    index = cache.ready(on) or await run_in_threadpool(cache.get, on)
-    body = index.answer(wlon, wlat, near_m)
+    index = cache.ready(q.on) or await run_in_threadpool(cache.get, q.on)
+    body = index.answer(q.wlon, q.wlat, q.near_m)
     if body is None:
-        raise await run_in_threadpool(_outside, request.app.state.engine, lon, lat, wlon, wlat,
-                                      coordsys, on)
+        raise await run_in_threadpool(_outside, request.app.state.engine, q.lon, q.lat, q.wlon, q.wlat,
+                                      q.coordsys, q.on)
     return _json(body)
 
 
