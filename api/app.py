@@ -14,7 +14,7 @@ from api.lookup_lane import LookupFastLane
 from api.routers import areas, assign, blocks, coverage, health, lookup, plan_versions, plans
 from api.routers.maps import install_maps
 from gisgrid.db.engine import make_engine, make_sessionmaker, resolve_database_url
-from gisgrid.lookup_cache import LookupCache
+from gisgrid.lookup.cache import LookupCache
 from gisgrid.settings import Settings
 
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})

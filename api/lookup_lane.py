@@ -8,7 +8,7 @@ parses, the lookup cache can answer without the database, and the point lies in 
 Anything else (a bad parameter, a cache that must look at the database first, a point
 outside coverage, a HEAD) goes on to the route in ``api.routers.lookup``, which parses
 again and gives the documented answer or error. Both read the query with the same
-:func:`~api.routers.lookup.point_query` and answer with the same ``LookupIndex.answer``
+:func:`~api.lookup_query.point_query` and answer with the same ``LookupIndex.answer``
 bytes, so the lane changes speed only (``tests/api/test_lookup_lane.py`` compares them).
 """
 
@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.routers.lookup import point_query
+from api.lookup_query import point_query
 
 PATH = "/v1/lookup"
 

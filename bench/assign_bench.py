@@ -37,8 +37,9 @@ from sqlalchemy.orm import Session
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_data  # noqa: E402 - the benchmark's own helper, next to this file
 
-from gisgrid.assign import GridRaster, assign_arrays, assign_points  # noqa: E402
-from gisgrid.db.assign_store import assign_plan, stored_assignments  # noqa: E402
+from gisgrid.assign.plan import assign_plan
+from gisgrid.assign.points import GridRaster, assign_arrays, assign_points  # noqa: E402
+from gisgrid.db.assign_store import stored_assignments  # noqa: E402
 from gisgrid.db.engine import make_engine  # noqa: E402
 
 PLAIN_JOIN = """

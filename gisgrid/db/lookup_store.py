@@ -3,7 +3,7 @@
 Every function returns the same per-grid *context* (the grid's JSON object, its
 community/subdistrict/district and its team, names only, as compact JSON made by
 :meth:`GridContext.from_row`) so that the single SQL lookup, the batch and the in-memory
-index (``gisgrid.lookup_index``) assemble byte-identical answers. Phone numbers never leave
+index (``gisgrid.lookup.index``) assemble byte-identical answers. Phone numbers never leave
 this module: the team is built from ``staff.name`` and ``grid_staff.role`` alone.
 
 Plans in force on a date D ("generations", as in MapIt): active or retired plans with

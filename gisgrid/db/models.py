@@ -392,7 +392,7 @@ class AddressRange(Base):
 class AddressPlace(Base):
     """An addressable place: a door on a road (house), an estate, a building or a unit.
 
-    Components are stored parsed and normalised (see ``gisgrid.addresses``) so matching
+    Components are stored parsed and normalised (see ``gisgrid.address.parse``) so matching
     is equality on columns; ``label`` is the canonical written form.
     """
 

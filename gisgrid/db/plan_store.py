@@ -32,6 +32,22 @@ def area_ids(session: Session, code: str) -> tuple[int, str, str]:
     return row.id, row.level, row.district_code
 
 
+def plan_header(session: Session, plan_id: int) -> Any:
+    """(id, scope_id, district_code, name, status, version) of a plan, or NotFoundError."""
+    row = session.execute(text("""
+        SELECT id, scope_id, district_code, name, status, version FROM plan WHERE id = :p
+    """), {"p": plan_id}).one_or_none()
+    if row is None:
+        raise NotFoundError(f"plan {plan_id} does not exist")
+    return row
+
+
+def grid_ids_by_code(session: Session, plan_id: int) -> dict[str, int]:
+    """The grid ids of a plan by grid code."""
+    rows = session.execute(text("SELECT code, id FROM grid WHERE plan_id = :p"), {"p": plan_id})
+    return {r.code: r.id for r in rows}
+
+
 def active_plan_id(session: Session, *, scope_id: int) -> int | None:
     return session.execute(text("SELECT id FROM plan WHERE scope_id = :s AND status = 'active'"),
                            {"s": scope_id}).scalar_one_or_none()

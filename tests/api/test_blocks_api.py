@@ -24,7 +24,7 @@ from shapely import Polygon, box
 from shapely.geometry import mapping, shape
 
 from gisgrid.crs import LocalEqualArea, wgs84_to_gcj02
-from gisgrid.streets_io import read_streets
+from gisgrid.io.streets import read_streets
 
 LON0, LAT0, D = 109.73, 38.28, 0.001
 M_LAT = 1 / 110_990  # one metre of latitude near Yulin, in degrees

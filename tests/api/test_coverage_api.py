@@ -24,7 +24,7 @@ from shapely.geometry import mapping, shape
 from sqlalchemy import text
 
 from gisgrid.crs import wgs84_to_gcj02
-from gisgrid.geojson import feature_collection_problems
+from gisgrid.io.geojson import feature_collection_problems
 
 LON0, LAT0, D = 109.73, 38.28, 0.001
 X = [LON0 + k * D for k in range(4)]

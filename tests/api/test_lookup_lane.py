@@ -21,8 +21,8 @@ from sqlalchemy import Engine, text
 from api import create_app
 from api.lookup_lane import LookupFastLane
 from gisgrid.crs import from_wgs84
-from gisgrid.lookup import today
-from gisgrid.lookup_cache import LookupCache
+from gisgrid.lookup.cache import LookupCache
+from gisgrid.lookup.point import today
 from gisgrid.settings import Settings
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shapely
 from shapely.geometry import shape
 
-from gisgrid.geojson import feature_collection_problems
+from gisgrid.io.geojson import feature_collection_problems
 
 
 def test_health_says_ok_with_the_database_reachable(client) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gisgrid.addresses import (
+from gisgrid.address.parse import (
     ParsedAddress,
     closest_name,
     estate_key,

@@ -15,7 +15,7 @@ import pytest
 import shapely
 from shapely import box
 
-from gisgrid.assign import ArrayAssignment, GridRaster, assign_arrays, assign_points
+from gisgrid.assign.points import ArrayAssignment, GridRaster, assign_arrays, assign_points
 
 
 def jittered_lattice(nx: int, ny: int, *, x0: float, y0: float, step: float, seed: int = 5) -> list:

@@ -1,4 +1,4 @@
-"""Tests for gisgrid.blocks on tiny hand-drawn streets, in metres and in lon/lat.
+"""Tests for gisgrid.blocks.polygonize on tiny hand-drawn streets, in metres and in lon/lat.
 
 Metric cases cut the 100 m square S = box(0, 0, 100, 100); streets are drawn per test:
 
@@ -18,16 +18,16 @@ import shapely
 from pyproj import Geod
 from shapely import LineString, MultiLineString, MultiPolygon, Point, Polygon, box
 
-from gisgrid.blocks import (
+from gisgrid.blocks.polygonize import (
     DEFAULT_TOLERANCE_M,
     _drop_densified_vertices,
     polygonize_blocks,
     polygonize_blocks_metric,
 )
-from gisgrid.coverage import check_coverage
+from gisgrid.coverage.check import check_coverage
 from gisgrid.crs import wgs84_to_gcj02
 from gisgrid.errors import EmptyInputError, InvalidGeometryError, InvalidInputError
-from gisgrid.geojson import feature_collection_problems
+from gisgrid.io.geojson import feature_collection_problems
 
 S = box(0, 0, 100, 100)
 BAR = LineString([(-10, 50), (110, 50)])  # east-west through the middle

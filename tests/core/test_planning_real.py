@@ -17,12 +17,12 @@ import pyrosm
 import pytest
 import shapely
 
-from gisgrid.blockgraph import block_graph
-from gisgrid.blocks import polygonize_blocks
-from gisgrid.codes import assign_codes
+from gisgrid.blocks.graph import block_graph
+from gisgrid.blocks.polygonize import polygonize_blocks
 from gisgrid.crs import LocalEqualArea
-from gisgrid.planning import build_proposal, plan_grids
-from gisgrid.streets_io import read_streets
+from gisgrid.io.streets import read_streets
+from gisgrid.planning.codes import assign_codes
+from gisgrid.planning.generate import build_proposal, plan_grids
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "data" / "demo" / "yuyang.gpkg"

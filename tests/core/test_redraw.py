@@ -14,10 +14,10 @@ import pytest
 import shapely
 from shapely import Polygon, box
 
-from gisgrid.blockgraph import block_graph
+from gisgrid.blocks.graph import block_graph
 from gisgrid.errors import InvalidInputError
-from gisgrid.planning import plan_grids
-from gisgrid.redraw import compare_assignments, redraw_plan
+from gisgrid.planning.generate import plan_grids
+from gisgrid.planning.redraw import compare_assignments, redraw_plan
 
 LON0, LAT0 = 109.73, 38.28
 DX, DY = 1.2741e-3, 1e-3

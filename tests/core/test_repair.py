@@ -1,4 +1,4 @@
-"""Tests for gisgrid.repair on tiny hand-drawn grids near Yulin.
+"""Tests for gisgrid.coverage.repair on tiny hand-drawn grids near Yulin.
 
 Unless a test draws otherwise, the parent is the 2 x 2 square and the grids its quarters,
 D = 0.001° a side (about 87 m east-west, 111 m north-south):
@@ -18,9 +18,9 @@ import shapely
 from quarters import GEOD, PARENT, D, X, Y, bow_tie_c, geodesic_m2, quarters
 from shapely import MultiPolygon, Polygon, box
 
+from gisgrid.coverage.repair import REPAIR_ACTIONS, repair_coverage
 from gisgrid.errors import InvalidInputError
-from gisgrid.geojson import feature_collection_problems
-from gisgrid.repair import REPAIR_ACTIONS, repair_coverage
+from gisgrid.io.geojson import feature_collection_problems
 
 
 def same_area(geom, expected):

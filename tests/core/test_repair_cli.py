@@ -107,7 +107,7 @@ def test_unreadable_grids_exit_two_with_a_code(tmp_path, parent, content) -> Non
     bad = tmp_path / "bad.geojson"
     bad.write_text(content)
     r = run("check", str(bad), "--parent", str(parent))
-    assert r.exit_code == 2 and "error [" in r.output
+    assert r.exit_code == 2 and "Error: [" in r.output
 
 
 def test_repair_without_output_is_a_dry_run_and_with_it_writes_grids_that_pass(tmp_path, parent) -> None:

@@ -30,8 +30,8 @@ from pyproj import Geod
 from shapely import MultiPolygon
 from shapely.ops import substring
 
-from gisgrid.coverage import check_coverage
-from gisgrid.repair import repair_coverage
+from gisgrid.coverage.check import check_coverage
+from gisgrid.coverage.repair import repair_coverage
 
 GEOD = Geod(ellps="WGS84")
 WIDE_DEG = 4e-5  # an injected strip about 2-4 m wide (not a sliver)

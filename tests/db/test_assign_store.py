@@ -8,8 +8,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from gisgrid.assign.plan import assign_plan
 from gisgrid.db import assign_store
-from gisgrid.db.assign_store import assign_plan, assignment_totals, stored_assignments
+from gisgrid.db.assign_store import assignment_totals, stored_assignments
 from gisgrid.errors import NotFoundError
 
 

@@ -22,8 +22,9 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from gisgrid.assign import GridRaster, assign_arrays, assign_points
-from gisgrid.db.assign_store import assign_plan, stored_assignments
+from gisgrid.assign.plan import assign_plan
+from gisgrid.assign.points import GridRaster, assign_arrays, assign_points
+from gisgrid.db.assign_store import stored_assignments
 from gisgrid.db.bulk import copy_rows, ewkb_hex
 
 DISTRICT = "999901"

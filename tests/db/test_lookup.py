@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from gisgrid.crs import from_wgs84
 from gisgrid.db.lookup_store import GridContext
 from gisgrid.errors import InvalidInputError, OutsideCoverageError, UnknownCoordsysError
-from gisgrid.lookup import assemble, lookup_point, lookup_points
+from gisgrid.lookup.point import assemble, lookup_point, lookup_points
 
 UTM = Transformer.from_crs(4326, 32649, always_xy=True)
 TO_LONLAT = Transformer.from_crs(32649, 4326, always_xy=True)

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from gisgrid.address_lookup import lookup_address, lookup_addresses
-from gisgrid.db.address_store import rebuild_address_registry
+from gisgrid.address.lookup import lookup_address, lookup_addresses
+from gisgrid.address.registry import rebuild_address_registry
 from gisgrid.errors import AddressNotFoundError, InvalidInputError, UnknownCoordsysError
-from gisgrid.lookup import lookup_points
+from gisgrid.lookup.point import lookup_points
 
 PREFIX = "陕西省榆林市榆阳区"
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from gisgrid.cli import app
 from gisgrid.crs import from_wgs84
-from gisgrid.lookup import lookup_point
+from gisgrid.lookup.point import lookup_point
 
 
 @pytest.fixture

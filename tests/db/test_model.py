@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from gisgrid.db.models import AdminArea, Grid, GridStaff, Plan, Staff
 from gisgrid.errors import ConflictError
-from gisgrid.plan_versions import create_draft
-from gisgrid.plans import activate_plan
+from gisgrid.plans.activation import activate_plan
+from gisgrid.plans.versions import create_draft
 
 SQUARE = "SRID=4326;MULTIPOLYGON(((109.70 38.20, 109.71 38.20, 109.71 38.21, 109.70 38.21, 109.70 38.20)))"
 # A bow-tie: the ring crosses itself between (109.70 38.20)-(109.71 38.21) and back.

@@ -17,17 +17,13 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from gisgrid.coverage import CoverageFailedError
+from gisgrid.coverage.check import CoverageFailedError
+from gisgrid.coverage.plan import plan_coverage, repair_plan, require_coverage
 from gisgrid.db import queries
-from gisgrid.db.coverage_store import (
-    plan_coverage,
-    repair_plan,
-    require_coverage,
-    save_repair_as_draft,
-)
 from gisgrid.db.models import Plan
 from gisgrid.errors import NotFoundError
-from gisgrid.plans import activate_plan
+from gisgrid.plans.activation import activate_plan
+from gisgrid.plans.repaired import save_repair_as_draft
 
 
 def active_plan(session: Session) -> Plan:

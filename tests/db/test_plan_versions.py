@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from gisgrid.db import plan_store
 from gisgrid.errors import InvalidGeometryError, PlanNotDraftError, StaleVersionError
-from gisgrid.plan_versions import apply_edit, create_draft, diff_plans, generate_community
-from gisgrid.plans import activate_plan
+from gisgrid.plans.activation import activate_plan
+from gisgrid.plans.versions import apply_edit, create_draft, diff_plans, generate_community
 
 
 def _draft(session: Session) -> int:

@@ -1,6 +1,6 @@
 """lookup_epoch: a counter bumped by every change that can alter a lookup answer
 
-Lookups are served from memory (``gisgrid.lookup_index``); a server re-reads the grids
+Lookups are served from memory (``gisgrid.lookup.index``); a server re-reads the grids
 in force only when this counter has moved. Statement-level triggers bump it on any
 change to the tables a lookup answer is made of: plans (status, effective dates),
 grids, teams, staff names and administrative areas. The update is transactional, so a

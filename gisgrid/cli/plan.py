@@ -1,0 +1,123 @@
+"""``gisgrid plan``: plan versions from the command line (list, create, generate, edit,
+activate, diff). Every command that writes takes ``--dry-run``: it runs the whole change
+in a transaction, prints the result, and rolls it back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from gisgrid.cli.common import new_app, session
+
+plan_app = new_app("Plan versions: drafts, edits, activation, diffs.")
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Do everything, print it, roll it back")]
+Version = Annotated[int, typer.Option("--version", help="The plan version you are editing")]
+
+
+
+def _session(dry_run: bool = False) -> Any:
+    return session(dry_run=dry_run, announce=True)
+
+
+def _print(obj: Any) -> None:
+    typer.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+
+
+@plan_app.command("list")
+def list_cmd(status: Annotated[str | None, typer.Option(help="draft, active or retired")] = None) -> None:
+    """List plan versions, newest first."""
+    from gisgrid.db.queries import list_plans
+
+    with _session() as s:
+        for p in list_plans(s, status=status):
+            typer.echo(f"{p['id']:>5}  {p['status']:<8} v{p['version']:<3} {p['scope']['code']}  "
+                       f"{p['grids']:>4} grids  {p['effective_from'] or '-':>10}  {p['name']}")
+
+
+@plan_app.command("create")
+def create_cmd(scope: Annotated[str, typer.Option(help="Area code, e.g. 610802")],
+               name: Annotated[str, typer.Option(help="Name of the new version")],
+               upload: Annotated[Path | None, typer.Option(help="GeoJSON of grids (properties: "
+                                                                 "community, name, kind, code)")] = None,
+               dry_run: DryRun = False) -> None:
+    """Create a draft: a copy of the active plan, or the grids of a GeoJSON file."""
+    from gisgrid.db.queries import get_plan
+    from gisgrid.io.geojson import read_features
+    from gisgrid.plans.versions import create_draft
+
+    grids = None
+    if upload is not None:
+        doc = json.loads(upload.read_text(encoding="utf-8"))
+        feats = read_features(doc, what=upload.name, geometry_types=("Polygon", "MultiPolygon"),
+                              require_id=False)
+        grids = [{**(f.get("properties") or {}), "geometry": g}
+                 for f, (_, g) in zip(doc["features"], feats, strict=True)]
+    with _session(dry_run) as s:
+        plan_id = create_draft(s, scope=scope, name=name, grids=grids,
+                               source="upload" if upload else "copy_active", author="cli")
+        _print(get_plan(s, plan_id))
+
+
+@plan_app.command("generate")
+def generate_cmd(plan: int, community: str, version: Version,
+                 min_households: int = 100, max_households: int = 600, dry_run: DryRun = False) -> None:
+    """Regenerate one community's grids of a draft from its streets and households."""
+    from gisgrid.plans.versions import generate_community
+
+    with _session(dry_run) as s:
+        _print(generate_community(s, plan, community=community, expected_version=version,
+                                  bounds=(min_households, max_households)))
+
+
+@plan_app.command("edit")
+def edit_cmd(plan: int, op: Annotated[str, typer.Argument(help="merge, split or renumber")],
+             version: Version,
+             grids: Annotated[str | None, typer.Option(help="merge: grid ids, comma-separated")] = None,
+             grid: Annotated[int | None, typer.Option(help="split: the grid")] = None,
+             street: Annotated[str | None, typer.Option(help="split: along this street")] = None,
+             community: Annotated[str | None, typer.Option(help="renumber: community code")] = None,
+             dry_run: DryRun = False) -> None:
+    """Edit a draft (the API also moves areas and replaces boundaries)."""
+    from gisgrid.plans.versions import apply_edit
+
+    args: dict[str, Callable[[], dict[str, Any]]] = {
+        "merge": lambda: {"grids": [int(g) for g in (grids or "").split(",") if g]},
+        "split": lambda: {"grid": grid, "street": street},
+        "renumber": lambda: {"community": community},
+    }
+    if op not in args:
+        raise typer.BadParameter(f"op must be one of {', '.join(args)}")
+    with _session(dry_run) as s:
+        _print(apply_edit(s, plan, op, expected_version=version, actor="cli", **args[op]()).to_dict())
+
+
+@plan_app.command("activate")
+def activate_cmd(plan: int, effective_from: Annotated[str | None, typer.Option(
+        help="YYYY-MM-DD (default today)")] = None, dry_run: DryRun = False) -> None:
+    """Activate a draft; refused when its coverage check fails."""
+    from gisgrid.db.queries import get_plan
+    from gisgrid.plans.activation import activate_plan
+
+    start = dt.date.fromisoformat(effective_from) if effective_from else None
+    with _session(dry_run) as s:
+        activate_plan(s, plan, effective_from=start, actor="cli")
+        _print(get_plan(s, plan))
+
+
+@plan_app.command("diff")
+def diff_cmd(plan: int, before: Annotated[int | None, typer.Option(
+        help="The other plan (default: the one it was made from)")] = None) -> None:
+    """Which households and shops move from which grid to which."""
+    from gisgrid.db.queries import get_plan
+    from gisgrid.plans.versions import diff_plans
+
+    with _session() as s:
+        other = before or get_plan(s, plan)["parent_id"]
+        if other is None:
+            raise typer.BadParameter("the plan has no parent: give --before")
+        _print(diff_plans(s, other, plan))

@@ -1,0 +1,63 @@
+"""Plan activation: one active plan per scope, the one before it retired, assignments stored."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from gisgrid.assign.plan import assign_plan
+from gisgrid.coverage.plan import require_coverage
+from gisgrid.db.audit_store import record_event
+from gisgrid.db.models import Plan
+from gisgrid.errors import ConflictError, NotFoundError
+
+
+def activate_plan(session: Session, plan_id: int, *, effective_from: dt.date | None = None,
+                  actor: str | None = None) -> Plan:
+    """Make a draft plan the active one of its scope, retiring the one before it.
+
+    The retired plan's ``effective_to`` becomes the new plan's ``effective_from``, so
+    "which plan was in force on date D" has exactly one answer.
+
+    Raises
+    ------
+    NotFoundError
+        No such plan.
+    ConflictError
+        The plan is not a draft, or another session activated a plan of the same scope
+        at the same moment (the database's one-active-per-scope index refused).
+    """
+    plan = session.get(Plan, plan_id, with_for_update=True)
+    if plan is None:
+        raise NotFoundError(f"plan {plan_id} does not exist")
+    if plan.status != "draft":
+        raise ConflictError(f"plan {plan_id} is {plan.status}; only a draft can be activated")
+    require_coverage(session, plan_id)  # CoverageFailedError (409) unless the plan tiles its area
+    start = effective_from or plan.effective_from or dt.date.today()
+    previous = session.scalars(
+        select(Plan).where(Plan.scope_id == plan.scope_id, Plan.status == "active")
+        .with_for_update()
+    ).all()
+    for old in previous:
+        session.execute(update(Plan).where(Plan.id == old.id)
+                        .values(status="retired", effective_to=start, version=Plan.version + 1))
+        record_event(session, "retire", "plan", old.id, actor=actor, details={"by_plan": plan.id})
+    plan.status = "active"
+    plan.effective_from = start
+    plan.effective_to = None
+    plan.version += 1
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise ConflictError(
+            f"another plan of the same scope became active meanwhile; plan {plan_id} not activated"
+        ) from exc
+    # Households and shops now answer to this plan's grids: store who owns what.
+    assigned = assign_plan(session, plan.id)
+    record_event(session, "activate", "plan", plan.id, actor=actor,
+          details={"effective_from": start.isoformat(), "retired": [p.id for p in previous],
+                   "unassigned_households": len(assigned.unassigned_households)})
+    return plan

@@ -1,0 +1,64 @@
+"""Repaired drafts: a coverage repair written back as a new draft plan (the source untouched)."""
+
+from __future__ import annotations
+
+import shapely
+from sqlalchemy.orm import Session
+
+from gisgrid.coverage.repair import RepairResult
+from gisgrid.db import plan_store as store
+from gisgrid.db.audit_store import record_event
+from gisgrid.errors import InvalidInputError
+from gisgrid.shapes import polygonal
+
+
+def save_repair_as_draft(
+    session: Session,
+    plan_id: int,
+    result: RepairResult,
+    *,
+    name: str | None = None,
+    author: str | None = None,
+) -> int:
+    """Write a repair as a NEW draft plan (child of ``plan_id``); the source is untouched.
+
+    The draft is a copy of the source made as every draft is made (grids keep their
+    ``uid``, teams come along: :func:`gisgrid.db.plan_store.copy_grids`), with the
+    repaired boundaries for the grids the repair changed, and without the grids it
+    dropped; so a diff against the source counts only households that really change
+    grid. Returns the new plan's id; the caller commits.
+    """
+    source = store.plan_header(session, plan_id)
+    counts = _step_counts(result)
+    draft = store.insert_plan(
+        session, scope_id=source.scope_id, district_code=source.district_code,
+        name=name or f"{source.name} (repaired)"[:200], parent_id=source.id, author=author,
+        note=f"coverage repair of plan {plan_id}: " + _label_counts(counts), effective_from=None)
+    store.copy_grids(session, source=plan_id, target=draft)
+    ids = store.grid_ids_by_code(session, draft)
+    changed = dict(result.grids)
+    for code in result.changed:
+        store.set_boundary(session, ids[code], _multi(changed[code]))
+    if result.dropped:
+        store.delete_grids(session, [ids[c] for c in result.dropped])
+    record_event(session, "repair", "plan", draft, actor=author,
+                 details={"from_plan": plan_id, "steps": counts,
+                          "changed": list(result.changed), "dropped": list(result.dropped)})
+    session.flush()
+    return draft
+
+
+def _multi(geom: shapely.Geometry) -> shapely.Geometry:
+    shape = polygonal(geom)
+    if shape is None:
+        raise InvalidInputError("a repaired grid has no area left")
+    return shape if shape.geom_type == "MultiPolygon" else shapely.multipolygons([shape])
+
+
+def _step_counts(result: RepairResult) -> dict[str, int]:
+    actions = [s.action for s in result.steps]
+    return {a: actions.count(a) for a in dict.fromkeys(actions)}
+
+
+def _label_counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {a}" for a, n in counts.items()) or "nothing to change"
