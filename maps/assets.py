@@ -12,7 +12,7 @@ resolve against the same prefix. URL layout::
     {prefix}/{package name}/{file inside the package's dist folder}
     /maps/static/leaflet/leaflet.js  ->  node_modules/leaflet/dist/leaflet.js
 
-Why only Leaflet: folium's default page also loads jQuery, Bootstrap 5, Bootstrap 3
+Why only Leaflet for the maps: folium's default page also loads jQuery, Bootstrap 5, Bootstrap 3
 glyphicons, Font Awesome, Leaflet.awesome-markers and folium's awesome-rotate CSS. The
 grid pages use none of them (no ``folium.Icon`` markers, no plain ``folium.Popup``,
 whose template calls jQuery's ``$``), so ``maps.pages`` drops them from the page instead
@@ -60,8 +60,13 @@ class Asset:
         return PACKAGES[self.package].folder(node_modules) / self.file
 
 
-# folium 0.20 expects Leaflet 1.9.3 (folium.folium._default_js).
-PACKAGES: dict[str, Package] = {p.name: p for p in (Package("leaflet", "1.9.3", "dist"),)}
+# folium 0.20 expects Leaflet 1.9.3 (folium.folium._default_js). Swagger UI and ReDoc
+# draw /docs and /redoc (api/routers/docs.py): FastAPI's defaults load them from a CDN.
+PACKAGES: dict[str, Package] = {p.name: p for p in (
+    Package("leaflet", "1.9.3", "dist"),
+    Package("swagger-ui-dist", "5.35.0", "."),
+    Package("redoc", "2.5.4", "bundles"),
+)}
 
 ASSETS: tuple[Asset, ...] = (
     Asset("leaflet", "leaflet", "leaflet.js", "js"),
@@ -71,6 +76,10 @@ ASSETS: tuple[Asset, ...] = (
 # Files the stylesheets reference by relative url(...); they must exist for the page to
 # look right (the layer control's icon), so missing_assets checks them too.
 REFERENCED_FILES: tuple[tuple[str, str], ...] = (
+    ("swagger-ui-dist", "swagger-ui-bundle.js"),
+    ("swagger-ui-dist", "swagger-ui.css"),
+    ("swagger-ui-dist", "favicon-32x32.png"),
+    ("redoc", "redoc.standalone.js"),
     ("leaflet", "images/layers.png"),
     ("leaflet", "images/layers-2x.png"),
     ("leaflet", "images/marker-icon.png"),
