@@ -21,7 +21,7 @@ A point is answered in one of two ways:
    ``ST_Transform``-ed geometries in the SQL path).
 
 Why cells, written here rather than taken from a library: a shapely point-in-polygon
-test costs about a microsecond per point and grid; an array read costs nanoseconds, and
+test costs orders of magnitude more than an array read (bench/README.md, lookup), and
 most of a city's points lie deep inside their grid. GDAL's rasterizer (via rasterio)
 would burn polygons faster but decides cells by their centre alone, not "every point of
 the cell", which is what makes the shortcut exact.
@@ -149,8 +149,9 @@ class _Segments:
     def distance(self, g: np.ndarray, px: np.ndarray, py: np.ndarray) -> np.ndarray:
         """Distance from point (px[k], py[k]) to the rings of grid g[k], for every k.
 
-        Vectorised over all (pair, segment) combinations: shapely's ``distance`` costs
-        ~1 µs a call in per-pair overhead, this a few ns a segment; the nearest point of
+        Vectorised over all (pair, segment) combinations: shapely's ``distance`` pays a
+        per-call overhead for every pair that dwarfs the per-segment cost here
+        (bench/README.md, lookup); the nearest point of
         each segment is found by clamped projection, as GEOS does. The caller sets 0 for
         points inside their grid (a polygon's distance, not its rings').
         """
