@@ -59,8 +59,8 @@ def _read_query(q: Mapping[str, str]) -> tuple[float, float, str, dt.date | None
 
     Read by hand rather than declared as typed parameters: FastAPI's per-parameter
     validation cost as much as the rest of a lookup (measured with wrk; figures in
-    bench/README.md, lookup). Errors keep
-    the shape FastAPI gives them (422 invalid_request, with the parameter's location).
+    bench/README.md, lookup). Errors keep the shape FastAPI gives them (422
+    invalid_request, with the parameter's location).
     """
     date = q.get("date")
     try:

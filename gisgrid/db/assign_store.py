@@ -11,8 +11,8 @@ in ``bench/assign_bench.py``, which also asserts that the answers equal the plai
   (:func:`_second_reader`). One
   aggregate over both keeps ids and coordinates in the same order with no ``ORDER BY``;
   a row-by-row ``COPY TO`` costs far more in the client (bench/README.md). While
-  PostgreSQL packs the
-  points (worker threads wait on the queries), the grids are read and rasterised;
+  PostgreSQL packs the points (worker threads wait on the queries), the grids are read
+  and rasterised;
 - assign: :class:`gisgrid.assign.points.GridRaster` answers most points from its cells and
   tests only those near a boundary (the same answers as ``assign_points``); each half
   of the households as soon as it arrives, while the other may still be packing;
