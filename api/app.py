@@ -51,8 +51,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessionmaker = make_sessionmaker(engine)
         app.state.lookups = LookupCache(engine, refresh_s=settings.server.lookup_refresh_s)
         # Everything made so far lives as long as the app: keep it out of the cyclic
-        # collector's full passes (a 100,000-point batch triggers some; measured ~60 ms
-        # of a 0.3 s batch without this).
+        # collector's full passes (a 100,000-point batch triggers some, a noticeable part
+        # of its time: see bench/README.md, lookup).
         gc.freeze()
         try:
             yield

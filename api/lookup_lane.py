@@ -1,8 +1,9 @@
 """A fast lane for ``GET /v1/lookup``: the plain case answered before the FastAPI stack.
 
-A lookup is answered from memory in ~35 µs, but a request through FastAPI's middleware,
-routing and endpoint machinery costs several times that; under load (wrk, 16
-connections, one worker) the stack, not the lookup, set the pace. This plain-ASGI
+A lookup is answered from memory in tens of microseconds, but a request through FastAPI's
+middleware, routing and endpoint machinery costs several times that (bench/README.md,
+lookup); under load (wrk, 16 connections, one worker) the stack, not the lookup, set the
+pace. This plain-ASGI
 middleware answers a ``GET /v1/lookup`` itself when everything is plain: the query
 parses, the lookup cache can answer without the database, and the point lies in a grid.
 Anything else (a bad parameter, a cache that must look at the database first, a point

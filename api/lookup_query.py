@@ -58,9 +58,9 @@ def _read_query(q: Mapping[str, str]) -> tuple[float, float, str, dt.date | None
     """lon, lat, coordsys, date, near_m from the query parameters (the last of repeats).
 
     Read by hand rather than declared as typed parameters: FastAPI's per-parameter
-    validation cost ~120 µs a request, as much as the rest of a lookup (measured with
-    wrk: 3,300-3,800 against 5,500-6,500 requests/s for an empty handler). Errors keep
-    the shape FastAPI gives them (422 invalid_request, with the parameter's location).
+    validation cost as much as the rest of a lookup (measured with wrk; figures in
+    bench/README.md, lookup). Errors keep the shape FastAPI gives them (422
+    invalid_request, with the parameter's location).
     """
     date = q.get("date")
     try:

@@ -109,3 +109,15 @@ class PlanNotDraftError(ConflictError):
     """Only draft plans can be edited; active and retired plans are history."""
 
     code = "plan_not_draft"
+
+
+class CoverageFailedError(ConflictError):
+    """A plan whose coverage check fails cannot be activated (``details``: the report)."""
+
+    code = "coverage_failed"
+
+
+class TileSpecError(InvalidInputError):
+    """A basemap setting that names no preset and is no usable URL template."""
+
+    code = "invalid_tiles"

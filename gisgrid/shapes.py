@@ -146,8 +146,8 @@ def geojson_geometry(geom: shapely.Geometry | None) -> dict[str, Any] | None:
 def snap(shapes: np.ndarray) -> np.ndarray:
     """Shapes snapped to :data:`GRID_DEG`, still valid.
 
-    Rounding each vertex ("pointwise") is 4x faster than GEOS's validity-preserving
-    snapping and leaves a valid shape valid in all but degenerate cases; those few
+    Rounding each vertex ("pointwise") is much faster than GEOS's validity-preserving
+    snapping (bench/README.md) and leaves a valid shape valid in all but degenerate cases; those few
     (checked) are snapped again the careful way.
     """
     out = shapely.set_precision(shapes, GRID_DEG, mode="pointwise")
@@ -161,8 +161,8 @@ def uncovered(parent: shapely.Geometry, shapes: np.ndarray, overlapping: np.ndar
     """The part of ``parent`` that no shape covers (``parent - union(shapes)``).
 
     The shapes that overlap nothing (all but the ``overlapping`` indices) form a polygon
-    coverage, which GEOS unions by matching edges (``coverage_union_all``) 20-50x faster
-    than a general union; the few overlapping shapes are subtracted afterwards. GEOS
+    coverage, which GEOS unions by matching edges (``coverage_union_all``) many times
+    faster than a general union (bench/README.md); the few overlapping shapes are subtracted afterwards. GEOS
     refuses a coverage whose shared edges are not noded alike and returns an invalid
     union for one with overlaps: in both cases the general union is used instead.
     """
@@ -191,8 +191,9 @@ def _metric_at(lon: float, lat: float) -> LocalEqualArea:
 def metric_near(geom: shapely.Geometry) -> LocalEqualArea:
     """The equal-area projection centred on a geometry, to ~100 m (built once per place).
 
-    Building the projection costs ~25 ms; re-centring it by under 100 m changes no area
-    (equal-area) and no width measurably, so checks of one district share it.
+    One projection per place is built and kept (its build cost: bench/README.md);
+    re-centring it by under 100 m changes no area (equal-area) and no width measurably,
+    so checks of one district share it.
     """
     centre = shapely.centroid(geom)
     return _metric_at(round(centre.x, 3), round(centre.y, 3))

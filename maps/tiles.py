@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from gisgrid.errors import InvalidInputError
+from gisgrid.errors import TileSpecError  # defined with the other errors; importable from here too
 
 PRESETS = ("osm", "tianditu", "none")
 DEFAULT_TILES = "osm"
@@ -35,12 +35,6 @@ TIANDITU_SUBDOMAINS = tuple(str(i) for i in range(8))
 TIANDITU_ATTRIBUTION = '&copy; <a href="https://www.tianditu.gov.cn/">天地图</a>'
 
 _PLACEHOLDERS = ("{z}", "{x}", "{y}")
-
-
-class TileSpecError(InvalidInputError):
-    """A basemap setting that names no preset and is no usable URL template."""
-
-    code = "invalid_tiles"
 
 
 @dataclass(frozen=True)

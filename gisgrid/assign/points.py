@@ -156,9 +156,15 @@ class GridRaster:
 
     :meth:`assign` gives exactly the answers of :func:`assign_arrays` (and so of
     :func:`assign_points` with the grids in id order), several times faster for many
-    points: assign_arrays makes a shapely Point per point and queries a tree of them;
-    here a point only becomes a geometry test when it falls in a cell that a grid
-    boundary touches.
+    points (bench/README.md): assign_arrays makes a shapely Point per point and queries
+    a tree of them; here a point only becomes a geometry test when it falls in a cell
+    that a grid boundary touches.
+
+    Not the lattice of the lookup's settled cells (:class:`gisgrid.lookup.cells.SettledCells`):
+    those must also settle distances to other grids (``near_m``), so they are cut in
+    lon/lat and decided in UTM metres against buffered grids; an assignment needs no
+    distance, so these cells are square in the grids' own CRS, sized by the number of
+    grids and decided exactly by the boundary segments crossing them.
 
     How. The grids' extent is cut into square cells. A cell that no boundary segment
     comes near (a margin of ``1e-6`` cell is added on every side, far above rounding)

@@ -28,9 +28,9 @@ from sqlalchemy.orm import Session
 
 from gisgrid.coverage.check import check_coverage
 from gisgrid.coverage.repair import RepairResult, repair_coverage
-from gisgrid.coverage.report import CoverageFailedError, CoverageReport
+from gisgrid.coverage.report import CoverageReport
 from gisgrid.db import coverage_store as store
-from gisgrid.errors import InvalidInputError
+from gisgrid.errors import CoverageFailedError, InvalidInputError
 
 __all__ = ["DEFAULT_HOUSEHOLD_BOUNDS", "PlanCoverage", "plan_coverage", "repair_plan",
            "require_coverage"]

@@ -12,7 +12,7 @@ from typing import Any
 
 import shapely
 
-from gisgrid.errors import ConflictError
+from gisgrid.errors import CoverageFailedError  # re-exported: defined with the other errors
 from gisgrid.shapes import geojson_geometry
 
 __all__ = ["DEFECT_KINDS", "CoverageFailedError", "CoverageReport", "CoverageSummary", "Defect"]
@@ -114,9 +114,3 @@ class CoverageReport:
             "summary": self.summary.to_dict(),
             "defects": [d.to_dict() for d in self.defects],
         }
-
-
-class CoverageFailedError(ConflictError):
-    """A plan whose coverage check fails cannot be activated (``details``: the report)."""
-
-    code = "coverage_failed"

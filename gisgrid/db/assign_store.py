@@ -10,8 +10,9 @@ in ``bench/assign_bench.py``, which also asserts that the answers equal the plai
   for a large table, in two halves on two connections sharing one snapshot
   (:func:`_second_reader`). One
   aggregate over both keeps ids and coordinates in the same order with no ``ORDER BY``;
-  a row-by-row ``COPY TO`` costs ~5 µs a row in the client. While PostgreSQL packs the
-  points (worker threads wait on the queries), the grids are read and rasterised;
+  a row-by-row ``COPY TO`` costs far more in the client (bench/README.md). While
+  PostgreSQL packs the points (worker threads wait on the queries), the grids are read
+  and rasterised;
 - assign: :class:`gisgrid.assign.points.GridRaster` answers most points from its cells and
   tests only those near a boundary (the same answers as ``assign_points``); each half
   of the households as soon as it arrives, while the other may still be packing;
@@ -130,7 +131,7 @@ def second_reader(session: Session) -> tuple[str, int] | None:
     second connection that imports this transaction's snapshot (as ``pg_dump -j`` does)
     sees exactly the rows this one sees, provided this transaction has not written
     households or areas itself and is not inside a savepoint (PostgreSQL exports no
-    snapshot from there). Measured interleaved on 1 M households: 2.20 s against 2.59 s.
+    snapshot from there). The gain is measured in bench/README.md (stored assignment).
     """
     if session.connection().in_nested_transaction():
         return None
@@ -156,7 +157,8 @@ def _row_order(ids: np.ndarray, grid_ids: np.ndarray, owner: np.ndarray) -> np.n
     if len(grid_ids) >= np.iinfo(np.int16).max:
         return np.lexsort((ids, key))
     # The points usually arrive in id order (the heap's); then a stable sort by grid is
-    # enough, and on 16-bit keys numpy's stable sort is a radix sort (~5x lexsort).
+    # enough, and on 16-bit keys numpy's stable sort is a radix sort (far faster than
+    # lexsort; see bench/README.md).
     by_id = None if (ids[1:] > ids[:-1]).all() else np.argsort(ids, kind="stable")
     if by_id is None:
         return np.argsort(key.astype(np.int16), kind="stable")

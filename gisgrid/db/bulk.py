@@ -1,7 +1,7 @@
-"""Fast bulk loading with PostgreSQL COPY (tens of thousands of rows in a second).
+"""Fast bulk loading with PostgreSQL COPY.
 
-SQLAlchemy's executemany is ~10x slower for the household table; COPY runs inside the
-caller's transaction, so a failed load still rolls back whole.
+SQLAlchemy's executemany is far slower for the household table (see bench/README.md);
+COPY runs inside the caller's transaction, so a failed load still rolls back whole.
 """
 
 from __future__ import annotations

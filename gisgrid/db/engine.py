@@ -79,14 +79,6 @@ def migrate(engine: Engine, revision: str = "head") -> None:
         command.upgrade(cfg, revision)
 
 
-def current_revision(engine: Engine) -> str | None:
-    """The Alembic revision the database is at (None before the first migration)."""
-    from alembic.runtime.migration import MigrationContext
-
-    with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
-
-
 def ready_engine(settings: DatabaseSettings, *, pool_size: int = 2) -> Engine:
     """The database in use, ready: embedded cluster up (unless a URL is set), schema migrated."""
     engine = make_engine(resolve_database_url(settings), pool_size=pool_size)

@@ -254,8 +254,8 @@ class LocalCluster:
             self._save_state(state)
         opts = (
             f"-p {state.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''"
-            # JIT compiles each costly query again (~50 ms a time); the short spatial
-            # queries gisgrid runs never repay it.
+            # JIT compiles each costly query again (see bench/README.md); the short
+            # spatial queries gisgrid runs never repay it.
             " -c jit=off"
         )
         self._run([

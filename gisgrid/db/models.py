@@ -308,7 +308,7 @@ class HouseholdAssignment(Base):
     (``on_boundary``), and is NULL otherwise (read back as ``[]``). The table is
     partitioned by plan: a recomputation builds a fresh partition (bulk COPY, then
     indexes) and swaps it in, which is several times faster than updating a million
-    indexed rows, and dropping a plan drops its partition (trigger in migration 0002).
+    indexed rows (bench/README.md), and dropping a plan drops its partition (trigger in migration 0002).
     Rows are written in grid order, so ``grid_id`` has a BRIN index, not a btree
     (migration 0005). One row per household and plan: each partition has ``UNIQUE
     (household_id)`` and its ``CHECK (plan_id = N)``, rather than a primary key on the

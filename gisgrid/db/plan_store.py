@@ -16,8 +16,6 @@ from sqlalchemy.orm import Session
 from gisgrid.errors import NotFoundError, PlanNotDraftError, StaleVersionError
 from gisgrid.settings import STORAGE_SRID
 
-BASE_KINDS = ("residential", "special")  # the kinds that own households (not overlays)
-
 
 def _wkb(geom: shapely.Geometry) -> bytes:
     return shapely.to_wkb(geom)

@@ -153,11 +153,3 @@ def plan_street_features(session: Session, plan_id: int) -> dict[str, Any]:
         for r in rows
     ]
     return {"type": "FeatureCollection", "features": features}
-
-
-def database_info(session: Session) -> dict[str, Any]:
-    """Versions of PostgreSQL and PostGIS (for /health)."""
-    row = session.execute(text(
-        "SELECT current_setting('server_version') AS postgres, postgis_lib_version() AS postgis"
-    )).one()
-    return dict(row._mapping)

@@ -34,8 +34,9 @@ from gisgrid.errors import EmptyInputError, InvalidGeometryError, InvalidInputEr
 if TYPE_CHECKING:
     import geopandas as gpd
 
-# geopandas, pandas and pyogrio are imported where used: together they take ~1 s to
-# import, which every ``gisgrid`` command would pay otherwise (the CLI imports this module).
+# geopandas, pandas and pyogrio are imported where used: together they are slow to
+# import (bench/README.md), which every ``gisgrid`` command would pay otherwise (the CLI
+# imports this module).
 
 __all__ = ["DEFAULT_HIGHWAYS", "read_boundary", "read_streets"]
 

@@ -14,14 +14,15 @@ A point is answered in one of two ways:
    grid's answer, precomputed; a cell whose every point is outside every grid has "no
    grid". Both are decided on the cell's centre against the grids shrunk (or grown) by
    ``near_m`` plus the cell's half-diagonal plus a margin for buffer and projection
-   error, in the UTM zone the exact path measures in. One array read answers them.
+   error, in the UTM zone the exact path measures in. One array read answers them
+   (:mod:`gisgrid.lookup.cells` builds and reads them).
 2. **Exact**, for every other point: candidate grids within ``near_m`` from an STRtree in
    the point's UTM zone, an exact point-in-polygon test on lon/lat (as ``ST_Intersects``
    on the stored geometry) and distances in the UTM zone (as ``ST_Distance`` of
    ``ST_Transform``-ed geometries in the SQL path).
 
 Why cells, written here rather than taken from a library: a shapely point-in-polygon
-test costs about a microsecond per point and grid; an array read costs nanoseconds, and
+test costs orders of magnitude more than an array read (bench/README.md, lookup), and
 most of a city's points lie deep inside their grid. GDAL's rasterizer (via rasterio)
 would burn polygons faster but decides cells by their centre alone, not "every point of
 the cell", which is what makes the shortcut exact.
@@ -29,7 +30,6 @@ the cell", which is what makes the shortcut exact.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -41,29 +41,9 @@ from pyproj import Transformer
 from gisgrid.crs import utm_epsg_for
 from gisgrid.db.lookup_store import GridContext
 from gisgrid.lookup.answer import DEFAULT_NEAR_M, assemble, simple_answer, tail
+from gisgrid.lookup.cells import OUTSIDE, UNKNOWN, SettledCells, settle_cells, start_of, utm_zones
 
 __all__ = ["LookupIndex"]
-
-_UNKNOWN = -1   # a cell that needs the exact path
-_OUTSIDE = -2   # a cell whose every point is outside every grid
-
-
-def utm_zones(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    """EPSG code of each point's UTM zone (latitude clamped into UTM's range), vectorised.
-
-    The same zone as :func:`gisgrid.crs.utm_epsg_for` and the SQL path's ``metric_srid``.
-    """
-    clat = np.clip(lat, -80.0, 84.0)
-    zone = np.minimum(((lon + 180.0) // 6.0).astype(np.int64) + 1, 60)
-    return np.where(clat >= 0.0, 32600, 32700) + zone
-
-
-def start_of(count: np.ndarray) -> np.ndarray:
-    """Where each group starts in a run of groups of these sizes."""
-    start = np.zeros(len(count), dtype=np.int64)
-    np.cumsum(count[:-1], out=start[1:])
-    return start
-
 
 def _runs(first: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Indices of the runs [first[k], first[k] + count[k]) concatenated, and each
@@ -97,7 +77,7 @@ class _Resolved:
 
 
 @dataclass
-class _Zone:
+class Zone:
     """The grids projected to one UTM zone, with their STRtree."""
 
     epsg: int
@@ -149,8 +129,9 @@ class _Segments:
     def distance(self, g: np.ndarray, px: np.ndarray, py: np.ndarray) -> np.ndarray:
         """Distance from point (px[k], py[k]) to the rings of grid g[k], for every k.
 
-        Vectorised over all (pair, segment) combinations: shapely's ``distance`` costs
-        ~1 µs a call in per-pair overhead, this a few ns a segment; the nearest point of
+        Vectorised over all (pair, segment) combinations: shapely's ``distance`` pays a
+        per-call overhead for every pair that dwarfs the per-segment cost here
+        (bench/README.md, lookup); the nearest point of
         each segment is found by clamped projection, as GEOS does. The caller sets 0 for
         points inside their grid (a polygon's distance, not its rings').
         """
@@ -168,59 +149,6 @@ class _Segments:
         ex -= t * dx
         ey -= t * dy
         return np.sqrt(np.minimum.reduceat(ex * ex + ey * ey, offsets))
-
-
-@dataclass
-class _Cells:
-    """Settled cells for one near_m: a lon/lat lattice of grid indices (or -1, -2)."""
-
-    near_m: float
-    epsg: int
-    x0: float
-    y0: float
-    dx: float
-    dy: float
-    values: np.ndarray          # (ny, nx) int32
-    # Unsettled cells: every grid within near_m (+ the cell's reach) of the cell, grouped
-    # by flat cell index: cand_grid[cand_start[c]:cand_start[c + 1]]; None when there
-    # were too many to keep.
-    cand_start: np.ndarray | None = None
-    cand_grid: np.ndarray | None = None
-
-    def read(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Each point's cell value (-1 where the cells do not settle it) and flat cell
-        index (-1 off the lattice or in another UTM zone)."""
-        ny, nx = self.values.shape
-        ix = np.floor((lon - self.x0) / self.dx)
-        iy = np.floor((lat - self.y0) / self.dy)
-        on = (ix >= 0) & (ix < nx) & (iy >= 0) & (iy < ny)
-        ok = on & (utm_zones(lon, lat) == self.epsg)
-        flat = np.full(len(lon), -1, dtype=np.int64)
-        flat[ok] = iy[ok].astype(np.int64) * nx + ix[ok].astype(np.int64)
-        # Off the lattice is beyond every grid's bounds (the lattice covers them all).
-        value = np.where(on, _UNKNOWN, _OUTSIDE).astype(np.int64)
-        value[ok] = self.values.ravel()[flat[ok]]
-        return value, flat
-
-    def read_one(self, lon: float, lat: float) -> tuple[int, int]:
-        """:meth:`read` for one point, without array overhead (the GET hot path)."""
-        ix = math.floor((lon - self.x0) / self.dx)
-        iy = math.floor((lat - self.y0) / self.dy)
-        ny, nx = self.values.shape
-        if not (0 <= ix < nx and 0 <= iy < ny):
-            return _OUTSIDE, -1
-        if utm_epsg_for(lon, min(max(lat, -80.0), 84.0)) != self.epsg:
-            return _UNKNOWN, -1
-        return int(self.values[iy, ix]), iy * nx + ix
-
-    def candidates(self, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(k, grid) pairs: every candidate grid of the cell flat[k], for every k."""
-        assert self.cand_start is not None and self.cand_grid is not None
-        lo = self.cand_start[flat]
-        count = self.cand_start[flat + 1] - lo
-        k = np.repeat(np.arange(len(flat)), count)
-        offsets = start_of(count)
-        return k, self.cand_grid[lo[k] + (np.arange(len(k)) - offsets[k])]
 
 
 class LookupIndex:
@@ -276,8 +204,8 @@ class LookupIndex:
         self._alt_next = fragments(lambda c: b"}," + c.grid_json[:-1] + b',"distance_m":')
         self._tail = fragments(tail)
         self._alt_tail = fragments(lambda c: b"}" + tail(c))
-        self._zones: dict[int, _Zone] = {}
-        self.cells: _Cells | None = None
+        self._zones: dict[int, Zone] = {}
+        self.cells: SettledCells | None = None
         if cells_near_m is not None and m:
             self.cells = self._settle(float(cells_near_m), cell_m, max_cells)
 
@@ -292,7 +220,7 @@ class LookupIndex:
             v, cell = self.cells.read_one(lon, lat)
             if v >= 0:
                 return self._simple[v]
-            if v == _OUTSIDE:
+            if v == OUTSIDE:
                 return None
             if cell >= 0 and self.cells.cand_start is not None:
                 return self._exact_one(lon, lat, near_m, cell)
@@ -310,7 +238,7 @@ class LookupIndex:
         out = np.empty(n, dtype=object)
         settled = v >= 0
         out[settled] = self._simple[v[settled]]
-        rest = np.flatnonzero(v == _UNKNOWN)
+        rest = np.flatnonzero(v == UNKNOWN)
         if len(rest):
             with_cells = self.cells.cand_start is not None
             out[rest] = self._exact(lon[rest], lat[rest], near_m, flat[rest] if with_cells else None)
@@ -318,7 +246,7 @@ class LookupIndex:
 
     # -- the exact path ----------------------------------------------------------------
 
-    def _zone(self, epsg: int) -> _Zone:
+    def _zone(self, epsg: int) -> Zone:
         zone = self._zones.get(epsg)
         if zone is None:
             tf = Transformer.from_crs(4326, epsg, always_xy=True)
@@ -328,7 +256,7 @@ class LookupIndex:
 
             grids_m = shapely.transform(self.geoms, project)
             shapely.prepare(grids_m)
-            zone = self._zones[epsg] = _Zone(epsg, tf, grids_m, shapely.STRtree(grids_m))
+            zone = self._zones[epsg] = Zone(epsg, tf, grids_m, shapely.STRtree(grids_m))
         return zone
 
     def _tree_pairs(self, lon: np.ndarray, lat: np.ndarray, near_m: float
@@ -466,7 +394,7 @@ class LookupIndex:
         if self.cells is not None and near_m == self.cells.near_m:
             v, flat = self.cells.read(lon, lat)
             owner[v >= 0] = v[v >= 0]
-            rest = np.flatnonzero(v == _UNKNOWN)
+            rest = np.flatnonzero(v == UNKNOWN)
             flat = flat[rest] if self.cells.cand_start is not None else None
         else:
             rest, flat = np.arange(n), None
@@ -529,101 +457,11 @@ class LookupIndex:
             frags[at + 1] = ((b"%.1f\n" * len(d)) % tuple(d.tolist())).split(b"\n")[:-1]
 
     # -- settled cells -----------------------------------------------------------------
-    def _settle(self, near_m: float, cell_m: float, max_cells: int) -> _Cells | None:
-        """Decide which cells one array read can answer (see the module docstring)."""
+    def _settle(self, near_m: float, cell_m: float, max_cells: int) -> SettledCells | None:
+        """Settled cells over these grids, in the UTM zone of their extent's centre (the
+        exact path's zone, whose projected grids they share)."""
         minx, miny, maxx, maxy = shapely.total_bounds(self.geoms)
-        lat0 = (miny + maxy) / 2.0
         if not (-79.0 < miny and maxy < 83.0):
             return None                     # near UTM's limits: the exact path only
-        epsg = utm_epsg_for((minx + maxx) / 2.0, lat0)
-        zone = self._zone(epsg)
-        # Degrees per metre, generous (a degree of latitude is 110.57-111.69 km; of
-        # longitude 111.32 km x cos(lat) on the sphere), so pads cover what they must.
-        deg_lat = 1.0 / 110_000.0
-        deg_lon = 1.0 / (110_000.0 * math.cos(math.radians(max(abs(miny), abs(maxy)))))
-        pad = near_m + 4.0 * cell_m
-        x0, x1 = minx - pad * deg_lon, maxx + pad * deg_lon
-        y0, y1 = miny - pad * deg_lat, maxy + pad * deg_lat
-        dy = cell_m / 110_574.0
-        dx = cell_m / (111_320.0 * math.cos(math.radians(lat0)))
-        grow = math.sqrt(((x1 - x0) / dx) * ((y1 - y0) / dy) / max_cells)
-        if grow > 1.0:
-            dx, dy = dx * grow, dy * grow
-        nx, ny = math.ceil((x1 - x0) / dx), math.ceil((y1 - y0) / dy)
-        cx = x0 + (np.arange(nx) + 0.5) * dx
-        cy = y0 + (np.arange(ny) + 0.5) * dy
-        mx, my = zone.project(*(a.ravel() for a in np.meshgrid(cx, cy)))
-        mx, my = mx.reshape(ny, nx), my.reshape(ny, nx)
-        # Half-diagonal: the farthest a cell's point is from its centre, in metres,
-        # measured on the cells at the extent's corners and centre (distortion is smooth).
-        h = 0.0
-        for iy in (0, ny // 2, ny - 1):
-            for ix in (0, nx // 2, nx - 1):
-                kx, ky = zone.project(cx[ix] + np.array([-0.5, 0.5, -0.5, 0.5]) * dx,
-                                      cy[iy] + np.array([-0.5, -0.5, 0.5, 0.5]) * dy)
-                h = max(h, float(np.hypot(kx - mx[iy, ix], ky - my[iy, ix]).max()))
-        h = h * 1.01 + 1e-3
-        # Margin for the chords that approximate buffer arcs (< 0.5% of the radius) and
-        # for lon/lat vs UTM straight edges (millimetres over a street block).
-        margin = 0.5 + 0.01 * (near_m + h)
-        values = np.full((ny, nx), _OUTSIDE, dtype=np.int32)
-        bounds = shapely.bounds(self.geoms)
-
-        def cells_in(poly: shapely.Geometry, b: np.ndarray, r: float) -> tuple[np.ndarray, np.ndarray]:
-            """Indices of the cells whose centre lies in poly (metres); b: its source grid's
-            lon/lat bounds, r: how far (m) poly reaches beyond them."""
-            i0 = max(int((b[0] - r * deg_lon - x0) / dx) - 1, 0)
-            i1 = min(int((b[2] + r * deg_lon - x0) / dx) + 2, nx)
-            j0 = max(int((b[1] - r * deg_lat - y0) / dy) - 1, 0)
-            j1 = min(int((b[3] + r * deg_lat - y0) / dy) + 2, ny)
-            if i0 >= i1 or j0 >= j1 or poly.is_empty:
-                return np.zeros(0, np.int64), np.zeros(0, np.int64)
-            sub_x, sub_y = mx[j0:j1, i0:i1], my[j0:j1, i0:i1]
-            jj, ii = np.nonzero(shapely.contains_xy(poly, sub_x, sub_y))
-            return jj + j0, ii + i0
-
-        # 1. Cells with a grid within h + margin of the centre may hold a hit: unknown.
-        reach_r = h + margin
-        for g, poly in enumerate(shapely.buffer(zone.grids_m, reach_r).tolist()):
-            jj, ii = cells_in(poly, bounds[g], reach_r)
-            values[jj, ii] = _UNKNOWN
-        # 2. Settled: deep inside one base grid, far from every other grid that could
-        #    matter. A base grid B that only touches A cannot come nearer to a point of A
-        #    than A's own boundary does; one that overlaps A's interior (a special grid
-        #    over a residential one) and every business grid are cut out explicitly.
-        shrink = near_m + h + margin
-        grids_m, tree = zone.grids_m, zone.tree
-        for a in np.flatnonzero(self.is_base).tolist():
-            core = shapely.buffer(grids_m[a], -shrink)
-            if core.is_empty:
-                continue
-            for b in tree.query(grids_m[a], predicate="dwithin", distance=shrink).tolist():
-                if b == a:
-                    continue
-                if not self.is_base[b]:
-                    core = shapely.difference(core, shapely.buffer(grids_m[b], reach_r))
-                elif shapely.relate_pattern(grids_m[a], grids_m[b], "T********"):
-                    core = shapely.difference(core, shapely.buffer(grids_m[b], shrink))
-            shapely.prepare(core)
-            jj, ii = cells_in(core, bounds[a], 0.0)
-            values[jj, ii] = a
-        cells = _Cells(near_m, epsg, float(x0), float(y0), float(dx), float(dy), values)
-        # 3. Candidates of the unsettled cells: every grid that can be within near_m
-        #    (+1 cm, as the STRtree path asks) of some point of the cell.
-        cand_r = near_m * 1.001 + 0.01 + h + margin
-        flat_parts, grid_parts, total = [], [], 0
-        for g, poly in enumerate(shapely.buffer(zone.grids_m, cand_r).tolist()):
-            jj, ii = cells_in(poly, bounds[g], cand_r)
-            flat = jj * nx + ii
-            flat = flat[values.ravel()[flat] == _UNKNOWN]
-            flat_parts.append(flat)
-            grid_parts.append(np.full(len(flat), g, dtype=np.int64))
-            total += len(flat)
-            if total > max_cells * 4:
-                return cells        # too many to keep: unsettled cells use the STRtree
-        if flat_parts:
-            flat, grid = np.concatenate(flat_parts), np.concatenate(grid_parts)
-            o = np.argsort(flat, kind="stable")
-            cells.cand_grid = grid[o].astype(np.int32)
-            cells.cand_start = np.searchsorted(flat[o], np.arange(ny * nx + 1)).astype(np.int64)
-        return cells
+        zone = self._zone(utm_epsg_for((minx + maxx) / 2.0, (miny + maxy) / 2.0))
+        return settle_cells(self.geoms, self.is_base, zone, near_m, cell_m, max_cells)

@@ -34,7 +34,8 @@ __all__ = ["DEFAULT_NEAR_M", "MAX_BATCH", "MAX_NEAR_M", "assemble", "check_near"
 
 #: Most points in one batch.
 MAX_BATCH = 1_000_000
-#: From this many points a batch builds settled cells (~0.1 s for a city) before answering.
+#: From this many points a batch builds settled cells before answering (their build time
+#: for a city, in bench/README.md, pays off only over thousands of points).
 CELLS_FROM = 5_000
 
 json_loads = orjson.loads

@@ -46,7 +46,7 @@ DEFAULT_BOUNDS = (100, 600)
 # Cut choice: score = cut length / typical grid side + _BALANCE * |H1 - target| / grid size.
 _BALANCE = 1.0
 # Sweep along the principal axis and across it: the second sweep finds a feasible cut
-# where the first has none often enough to save grids (2-5% fewer on the bench).
+# where the first has none often enough to save grids (see bench/README.md, planning).
 _TURNS = (0.0, math.pi / 2)
 _EXTRA_K = 3          # grid counts tried above the minimum before giving up on the bounds
 
@@ -115,7 +115,7 @@ def _split(graph: BlockGraph, part: list[int], lo: int, hi: int) -> tuple[list[i
 
     Grid counts are tried from the fewest up; for each, the best cut of both sweeps
     (trying the cross sweep only when the first fails would save its time but cost
-    2-4% more grids on the bench).
+    more grids: see bench/README.md, planning).
     """
     total = graph.total(part)
     sweeps = [_sweep(graph, part, turn) for turn in _TURNS]

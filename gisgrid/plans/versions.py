@@ -26,7 +26,6 @@ from gisgrid.planning.codes import assign_codes
 from gisgrid.planning.generate import DEFAULT_BOUNDS, plan_grids
 
 EDIT_OPS = ("split", "merge", "move", "replace", "renumber")
-MIN_PIECE_M2 = 1.0  # pieces of a split or move smaller than this are floating-point residue
 
 
 @dataclass

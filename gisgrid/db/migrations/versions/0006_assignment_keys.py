@@ -8,8 +8,8 @@ assignment tables: a million-household recomputation COPYs and scans 8 bytes a r
 partition's ``UNIQUE (household_id)`` (``plan_id`` is one value in a partition, checked
 by its partition constraint) instead of a primary key on the parent, which PostgreSQL
 requires to include ``plan_id``: a two-column key sorts at about half the speed of one
-integer (PostgreSQL 15's single-int sort), and on a million rows that was 0.3 s of the
-recomputation's 2.4 s (measured on the bench's 1M households / 10k grids).
+integer (PostgreSQL 15's single-int sort), a noticeable part of a million-household
+recomputation (figures: bench/README.md, stored assignment).
 ``assign_plan`` builds that unique index on every partition it writes.
 
 Revision ID: 0006
