@@ -8,12 +8,15 @@ from fastapi import APIRouter, Query
 
 from api.deps import SessionDep
 from api.responses import GeoJSONResponse
+from api.schemas.areas import AreaFeature, AreaList
+from api.schemas.errors import GEOJSON, route_responses
 from gisgrid.db import queries
 
 router = APIRouter(prefix="/v1/areas", tags=["areas"])
 
 
-@router.get("", summary="List administrative areas")
+@router.get("", summary="List administrative areas", response_model=AreaList,
+            responses=route_responses(422, 503))
 def list_areas(
     session: SessionDep,
     level: Literal["district", "subdistrict", "community"] | None = None,
@@ -23,6 +26,8 @@ def list_areas(
 
 
 @router.get("/{code}", summary="One area with its boundary (GeoJSON Feature)",
-            response_class=GeoJSONResponse)
+            response_class=GeoJSONResponse,
+            # Documented, not re-validated: the Feature goes out as PostGIS wrote it.
+            responses=route_responses(404, 503, ok=AreaFeature, media_type=GEOJSON))
 def get_area(code: str, session: SessionDep) -> Any:
     return GeoJSONResponse(queries.area_feature(session, code))

@@ -8,6 +8,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from api.schemas import Coordsys
+from api.schemas.errors import route_responses
+from api.schemas.geometry import Assignments
 from gisgrid.assign.points import assign_points
 from gisgrid.io.geojson import read_features
 
@@ -20,8 +22,11 @@ class AssignRequest(BaseModel):
     coordsys: Coordsys = "wgs84"
 
 
-@router.post("/assign", summary="Assign each point to the grid that holds it")
-def assign(body: AssignRequest) -> dict[str, Any]:
+# Documented, not re-validated (``-> Any``: sent as built): ids are echoed exactly as the
+# caller sent them, and a batch can hold many points.
+@router.post("/assign", summary="Assign each point to the grid that holds it",
+             responses=route_responses(400, 422, ok=Assignments))
+def assign(body: AssignRequest) -> Any:
     grids = read_features(body.grids, what="grids", geometry_types=("Polygon", "MultiPolygon"),
                           coordsys=body.coordsys)
     points = read_features(body.points, what="points", geometry_types=("Point",),

@@ -12,6 +12,8 @@ from shapely.geometry import shape
 
 from api.responses import GeoJSONResponse
 from api.schemas import Coordsys
+from api.schemas.errors import GEOJSON, route_responses
+from api.schemas.geometry import BlockCollection
 from gisgrid.blocks.polygonize import DEFAULT_TOLERANCE_M, SLIVER_RULE, TOLERANCE_RULE, polygonize_blocks
 from gisgrid.crs import to_wgs84
 from gisgrid.errors import InvalidGeoJSONError
@@ -58,7 +60,9 @@ def _without_ids(doc: dict[str, Any]) -> dict[str, Any]:
              description="Streets are clipped to the boundary, noded and polygonized; the boundary "
                          "closes the outer faces so the blocks tile it. The response is a "
                          "FeatureCollection (properties.id, properties.area_m2) plus `diagnostics` "
-                         "(dangles, cut_edges, dropped_slivers, snapped_ends, ... and the rules).")
+                         "(dangles, cut_edges, dropped_slivers, snapped_ends, ... and the rules).",
+             # Documented, not re-validated: the blocks go out as the core wrote them.
+             responses=route_responses(400, 422, ok=BlockCollection, media_type=GEOJSON))
 def blocks(body: BlocksRequest) -> Any:
     boundary = _boundary(body.boundary, body.coordsys)
     streets = read_features(_without_ids(body.streets), what="streets",

@@ -20,6 +20,9 @@ from shapely.geometry import shape
 
 from api.deps import SessionDep
 from api.schemas import Coordsys
+from api.schemas.coverage import CoverageReport as CoverageReportOut
+from api.schemas.coverage import PlanCoverageReport, PlanRepair, Repair
+from api.schemas.errors import route_responses
 from gisgrid.coverage import plan as plan_cov
 from gisgrid.coverage.check import CoverageReport, check_coverage
 from gisgrid.coverage.repair import RepairResult, repair_coverage
@@ -112,10 +115,14 @@ def _geos_guard(func: Any, **kwargs: Any) -> Any:
         raise InvalidInputError(f"the geometry could not be processed: {exc}") from exc
 
 
+# The routes below are documented, not re-validated (``-> Any``: sent as built): their
+# bodies hold geometries (validating every coordinate would cost, not check) and grid ids
+# echoed exactly as the caller sent them.
 @router.post("/v1/coverage/check", summary="Do the grids tile the parent area?",
              description="Every gap, overlap, invalid, outside, multipart, duplicate or empty grid "
-                         "and every point in no grid, each with its grids, area (m²) and geometry.")
-def check(body: CheckRequest) -> dict[str, Any]:
+                         "and every point in no grid, each with its grids, area (m²) and geometry.",
+             responses=route_responses(400, 422, ok=CoverageReportOut))
+def check(body: CheckRequest) -> Any:
     kwargs = _inputs(body)
     if body.points is not None:
         kwargs["points"] = _read(body.points, "points", ("Point",), body.coordsys)
@@ -134,8 +141,9 @@ def _repair_out(result: RepairResult, coordsys: str) -> dict[str, Any]:
 
 @router.post("/v1/coverage/repair", summary="Propose grids without gaps or overlaps",
              description="Each gap and overlap piece goes to the grid sharing the longest edge with "
-                         "it; every step is explained. Nothing is stored.")
-def repair(body: RepairRequest) -> dict[str, Any]:
+                         "it; every step is explained. Nothing is stored.",
+             responses=route_responses(400, 422, ok=Repair))
+def repair(body: RepairRequest) -> Any:
     kwargs = _inputs(body)
     result = _geos_guard(repair_coverage, max_gap_m2=body.max_gap_m2, **kwargs)
     return _repair_out(result, body.coordsys)
@@ -144,14 +152,15 @@ def repair(body: RepairRequest) -> dict[str, Any]:
 @router.get("/v1/plans/{plan_id}/coverage", summary="Coverage check of a stored plan",
             description="Residential grids must tile the plan's gridded communities; overlays "
                         "(business, special) must be valid and inside. Also lists households and "
-                        "shops in no grid, and grids whose household count breaks the bounds.")
+                        "shops in no grid, and grids whose household count breaks the bounds.",
+            responses=route_responses(400, 404, 422, 503, ok=PlanCoverageReport))
 def plan_coverage(
     plan_id: int,
     session: SessionDep,
     sliver_width_m: float = Query(1.0, ge=0, le=100),
     min_households: int = Query(plan_cov.DEFAULT_HOUSEHOLD_BOUNDS[0], ge=0),
     max_households: int = Query(plan_cov.DEFAULT_HOUSEHOLD_BOUNDS[1], ge=0),
-) -> dict[str, Any]:
+) -> Any:
     result = plan_cov.plan_coverage(session, plan_id, sliver_width_m=sliver_width_m,
                                           household_bounds=(min_households, max_households))
     return result.to_dict()
@@ -160,7 +169,10 @@ def plan_coverage(
 @router.post("/v1/plans/{plan_id}/repair", status_code=201,
              summary="Repair a stored plan into a new draft plan",
              description="The plan itself is never changed. 201 with the new draft; with "
-                         "`dry_run` 200 and only the proposal; 409 when there is nothing to repair.")
+                         "`dry_run` 200 and only the proposal; 409 when there is nothing to repair.",
+             responses=route_responses(400, 404, 409, 422, 503, ok=PlanRepair, status=201, more={
+                 200: {"model": PlanRepair, "description": "dry_run: the proposal only (plan null), "
+                                                           "nothing written"}}))
 def plan_repair(plan_id: int, body: PlanRepairRequest, session: SessionDep) -> Any:
     result = plan_cov.repair_plan(session, plan_id, sliver_width_m=body.sliver_width_m)
     if not result.steps:

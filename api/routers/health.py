@@ -9,11 +9,14 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from api.errors import error_body
+from api.schemas.errors import route_responses
+from api.schemas.health import Health
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health", summary="Is the service up and is PostGIS reachable?")
+@router.get("/health", summary="Is the service up and is PostGIS reachable?",
+            response_model=Health, responses=route_responses(503))
 def health(request: Request) -> Any:
     try:
         with request.app.state.engine.connect() as conn:

@@ -20,6 +20,8 @@ from starlette.concurrency import run_in_threadpool
 from api.batch_body import read_batch
 from api.deps import SessionDep
 from api.lookup_query import DATE_DOC, GET_PARAMETERS, point_query
+from api.schemas.errors import route_responses
+from api.schemas.lookup import AddressLookup, BatchLookup, LookupAnswer
 from gisgrid.address.lookup import lookup_address
 from gisgrid.errors import DatabaseUnavailableError, InvalidInputError
 from gisgrid.lookup.cache import LookupCache
@@ -49,8 +51,11 @@ def _outside(engine: Engine, lon: float, lat: float, wlon: float, wlat: float, c
         return DatabaseUnavailableError("the database is unreachable; try again later")
 
 
+# The point lookups send the bytes gisgrid.lookup.answer wrote (the fast lane sends the
+# same): their schema is documented with responses=, and nothing is re-validated.
 @router.get("", summary="The grid, areas and team at a point (404 outside_coverage outside)",
-            openapi_extra={"parameters": GET_PARAMETERS})
+            openapi_extra={"parameters": GET_PARAMETERS},
+            responses=route_responses(400, 404, 422, 503, ok=LookupAnswer))
 async def lookup(request: Request) -> Response:
     # The hot path: checks, a coordinate conversion and an in-memory answer on the event
     # loop (tens of microseconds); the database only when the cache must look at it.
@@ -104,18 +109,21 @@ def _batch(cache: LookupCache, raw: bytes) -> bytes:
 
 
 @router.post("", summary="Batch lookup: one answer (or null outside) per point, in input order",
-             openapi_extra={"requestBody": _BATCH_BODY})
+             openapi_extra={"requestBody": _BATCH_BODY},
+             responses=route_responses(400, 503, ok=BatchLookup))
 async def lookup_batch(request: Request) -> Response:
     raw = await request.body()
     return _json(await run_in_threadpool(_batch, request.app.state.lookups, raw))
 
 
+# Documented, not re-validated (``-> Any``: sent as built): the body is gisgrid.address's
+# answer as it is (its parser reports what it read).
 @router.get("/address", summary="Resolve an address to its registry place, location and grid "
-            "(404 address_not_found)")
+            "(404 address_not_found)", responses=route_responses(400, 404, 422, 503, ok=AddressLookup))
 def lookup_by_address(
     session: SessionDep,
     q: Annotated[str, Query(min_length=1, description="The address, in any common written form")],
     coordsys: Annotated[str, Query(description="Coordinate system of returned locations.")] = "wgs84",
     date: Annotated[dt.date | None, Query(description=DATE_DOC)] = None,
-) -> dict[str, Any]:
+) -> Any:
     return lookup_address(session, q, coordsys=coordsys, on=date)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import SessionDep
+from api.schemas.errors import HTML, route_responses
 from gisgrid.coverage.plan import plan_coverage
 from gisgrid.db import queries
 from gisgrid.plans.versions import diff_plans
@@ -41,7 +42,8 @@ def maps_root() -> RedirectResponse:
     return RedirectResponse("/maps/")
 
 
-@router.get("/maps/", response_class=HTMLResponse, summary="Map of the active plans' grids")
+@router.get("/maps/", response_class=HTMLResponse, summary="Map of the active plans' grids",
+            responses=route_responses(503, media_type=HTML))
 def active_grids_map(request: Request, session: SessionDep) -> HTMLResponse:
     plans = queries.list_plans(session, status="active")
     grids = _plan_grids(session, [p["id"] for p in plans])
@@ -49,7 +51,8 @@ def active_grids_map(request: Request, session: SessionDep) -> HTMLResponse:
 
 
 @router.get("/maps/plans/{plan_id}", response_class=HTMLResponse,
-            summary="Map of one plan version's grids (drafts and retired plans too)")
+            summary="Map of one plan version's grids (drafts and retired plans too)",
+            responses=route_responses(404, 422, 503, media_type=HTML))
 def plan_map(plan_id: int, request: Request, session: SessionDep) -> HTMLResponse:
     plan = queries.get_plan(session, plan_id)
     grids = _plan_grids(session, [plan_id])
@@ -58,7 +61,8 @@ def plan_map(plan_id: int, request: Request, session: SessionDep) -> HTMLRespons
 
 
 @router.get("/maps/plans/{plan_id}/planner", response_class=HTMLResponse,
-            summary="Planner's map: grid sizes against the bounds, streets, defects, diff")
+            summary="Planner's map: grid sizes against the bounds, streets, defects, diff",
+            responses=route_responses(400, 404, 422, 503, media_type=HTML))
 def planner_map(plan_id: int, request: Request, session: SessionDep,
                 min_households: int = Query(100, ge=0),
                 max_households: int = Query(600, ge=0)) -> HTMLResponse:

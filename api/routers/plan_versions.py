@@ -10,6 +10,8 @@ from pydantic import BaseModel, Field
 from shapely.geometry import shape
 
 from api.deps import SessionDep
+from api.schemas.errors import route_responses
+from api.schemas.plans import Plan, PlanDiff, PlanEdit, PlanGenerated
 from gisgrid.db import plan_store, queries
 from gisgrid.errors import InvalidInputError
 from gisgrid.io.geojson import geometry_problems, read_features
@@ -65,7 +67,8 @@ def _geom(doc: dict[str, Any] | None, what: str) -> Any:
     return shape(doc)
 
 
-@router.post("", status_code=201, summary="Create a draft plan (copy of the active one, or uploaded)")
+@router.post("", status_code=201, summary="Create a draft plan (copy of the active one, or uploaded)",
+             response_model=Plan, responses=route_responses(400, 404, 422, 503))
 def create(body: DraftRequest, session: SessionDep) -> dict[str, Any]:
     grids = None
     if body.source == "upload":
@@ -79,15 +82,19 @@ def create(body: DraftRequest, session: SessionDep) -> dict[str, Any]:
     return queries.get_plan(session, plan_id)
 
 
-@router.post("/{plan_id}/generate", summary="Regenerate one community's grids of a draft from its streets")
-def generate(plan_id: int, body: GenerateRequest, session: SessionDep) -> dict[str, Any]:
+# Documented, not re-validated (``-> Any``: sent as built): the planner's figures and
+# block ids go out exactly as the core computed them.
+@router.post("/{plan_id}/generate", summary="Regenerate one community's grids of a draft from its streets",
+             responses=route_responses(400, 404, 409, 422, 503, ok=PlanGenerated))
+def generate(plan_id: int, body: GenerateRequest, session: SessionDep) -> Any:
     result = generate_community(session, plan_id, community=body.community, expected_version=body.version,
                                 bounds=(body.min_households, body.max_households))
     session.commit()
     return result
 
 
-@router.post("/{plan_id}/edits", summary="Edit a draft: split, merge, move, replace, renumber")
+@router.post("/{plan_id}/edits", summary="Edit a draft: split, merge, move, replace, renumber",
+             response_model=PlanEdit, responses=route_responses(400, 404, 409, 422, 503))
 def edit(plan_id: int, body: EditRequest, session: SessionDep) -> dict[str, Any]:
     args: dict[str, Any] = {
         "split": lambda: {"grid": body.grid, "line": _geom(body.line, "line"), "street": body.street},
@@ -105,7 +112,8 @@ def edit(plan_id: int, body: EditRequest, session: SessionDep) -> dict[str, Any]
     return result.to_dict()
 
 
-@router.post("/{plan_id}/activate", summary="Activate a draft (refused with 409 unless its coverage passes)")
+@router.post("/{plan_id}/activate", summary="Activate a draft (refused with 409 unless its coverage passes)",
+             response_model=Plan, responses=route_responses(400, 404, 409, 422, 503))
 def activate(plan_id: int, body: ActivateRequest, session: SessionDep) -> dict[str, Any]:
     if body.version is not None:
         plan_store.bump_version(session, plan_id, expected=body.version)
@@ -114,7 +122,8 @@ def activate(plan_id: int, body: ActivateRequest, session: SessionDep) -> dict[s
     return queries.get_plan(session, plan_id)
 
 
-@router.get("/{plan_id}/diff", summary="Households and shops that move between two plans")
+@router.get("/{plan_id}/diff", summary="Households and shops that move between two plans",
+            response_model=PlanDiff, responses=route_responses(400, 404, 422, 503))
 def diff(plan_id: int, session: SessionDep,
          before: int | None = Query(None, description="The other plan (default: the plan it was made from)")
          ) -> dict[str, Any]:

@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+from openapi_check import check
+
 from gisgrid.crs import wgs84_to_gcj02
 
 X0, Y0, D = 109.70, 38.20, 0.01
@@ -35,7 +37,7 @@ def test_points_inside_on_edges_on_corners_and_outside_in_input_order(client) ->
                                           ("p2", X0 + D, Y0 + 1.5 * D), ("p3", X0 + D, Y0 + D))}
     r = client.post("/v1/assign", json=body)
     assert r.status_code == 200
-    got = r.json()["assignments"]
+    got = check(r)["assignments"]
     assert [a["id"] for a in got] == ["p4", "p1", "p2", "p3"]
     assert got[0] == {"id": "p4", "grid": None, "on_boundary": False, "candidates": []}
     assert got[1] == {"id": "p1", "grid": "a", "on_boundary": False, "candidates": ["a"]}
@@ -54,7 +56,7 @@ def test_gcj02_points_are_converted_before_the_test(client) -> None:
         grids_gcj["features"].append({**f, "geometry": {"type": "Polygon", "coordinates": [ring]}})
     r = client.post("/v1/assign", json={"grids": grids_gcj, "points": pts(("p", glon, glat)),
                                         "coordsys": "gcj02"})
-    assert r.json()["assignments"][0]["grid"] == "d"
+    assert check(r)["assignments"][0]["grid"] == "d"
     raw = client.post("/v1/assign", json={"grids": GRIDS, "points": pts(("p", glon, glat))})
     assert raw.json()["assignments"][0]["grid"] is None
 
@@ -74,6 +76,6 @@ def test_bad_input_gets_a_4xx_with_a_code(client) -> None:
     for body, code in cases:
         r = client.post("/v1/assign", json=body)
         assert 400 <= r.status_code < 500, body
-        assert r.json()["code"] == code and r.json()["message"], r.json()
+        assert check(r)["code"] == code and r.json()["message"], r.json()
     r = client.post("/v1/assign", content=b"{not json", headers={"content-type": "application/json"})
-    assert r.status_code == 400 and r.json()["code"] == "invalid_json"
+    assert r.status_code == 400 and check(r)["code"] == "invalid_json"

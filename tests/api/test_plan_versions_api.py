@@ -7,6 +7,8 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from openapi_check import check
+from shapely.geometry import mapping, shape
 from sqlalchemy import Engine, text
 
 
@@ -15,7 +17,7 @@ def draft(live_server: str, engine: Engine) -> Iterator[dict]:
     """A draft copied from the active plan, deleted after the test (the API commits)."""
     r = httpx.post(f"{live_server}/v1/plans", json={"scope": "610802", "name": "API draft"}, timeout=60)
     assert r.status_code == 201, r.text
-    plan = r.json()
+    plan = check(r)
     yield plan
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM plan WHERE id = :p"), {"p": plan["id"]})
@@ -39,7 +41,7 @@ def test_a_draft_copies_the_active_plan_and_starts_at_version_1(draft: dict, liv
     assert draft["status"] == "draft" and draft["version"] == 1
     active = httpx.get(f"{live_server}/v1/plans", params={"status": "active"}).json()["plans"][0]
     assert draft["parent_id"] == active["id"] and draft["grids"] == active["grids"]
-    diff = httpx.get(f"{live_server}/v1/plans/{draft['id']}/diff", timeout=120).json()
+    diff = check(httpx.get(f"{live_server}/v1/plans/{draft['id']}/diff", timeout=120))
     assert diff["households"]["moved"] == 0 and diff["shops"]["moved"] == 0
 
 
@@ -60,7 +62,9 @@ def test_two_concurrent_edits_with_the_same_version_one_wins_one_gets_409(
     for t in threads:
         t.join()
     assert sorted(a.status_code for a in answers) == [200, 409]
-    loser = next(a for a in answers if a.status_code == 409).json()
+    winner = check(next(a for a in answers if a.status_code == 200))
+    assert winner["op"] == "merge" and winner["version"] == 2 and len(winner["removed"]) == 1
+    loser = check(next(a for a in answers if a.status_code == 409))
     assert loser["code"] == "stale_version" and loser["details"]["current_version"] == 2
     plan = httpx.get(f"{live_server}/v1/plans/{draft['id']}").json()
     assert plan["version"] == 2 and plan["grids"] == draft["grids"] - 1  # exactly one merge landed
@@ -79,9 +83,56 @@ def test_edit_errors_are_4xx_with_codes_and_change_nothing(draft: dict, live_ser
     ]
     for body, status, code in cases:
         r = httpx.post(url, json=body, timeout=60)
-        assert (r.status_code, r.json()["code"]) == (status, code), (body, r.text)
+        assert (r.status_code, check(r)["code"]) == (status, code), (body, r.text)
     assert httpx.get(f"{live_server}/v1/plans/{draft['id']}").json()["version"] == 1
     active = httpx.get(f"{live_server}/v1/plans", params={"status": "active"}).json()["plans"][0]
     r = httpx.post(f"{live_server}/v1/plans/{active['id']}/edits",
                    json={"version": active["version"], "op": "renumber", "community": "610802001001"})
-    assert r.status_code == 409 and r.json()["code"] == "plan_not_draft"
+    assert r.status_code == 409 and check(r)["code"] == "plan_not_draft"
+
+
+def test_generating_a_community_answers_the_new_grids_and_refuses_bad_requests(
+        draft: dict, live_server: str) -> None:
+    """Sanguanhui (三官会社区): its residential grids redrawn from its streets."""
+    url = f"{live_server}/v1/plans/{draft['id']}/generate"
+    r = httpx.post(url, json={"version": 1, "community": "610802002001"}, timeout=120)
+    assert r.status_code == 200, r.text
+    body = check(r)
+    assert body["version"] == 2 and body["removed"] and body["grids"]
+    assert {g["kind"] for g in body["grids"]} == {"residential"}
+    assert sum(g["households"] for g in body["grids"]) == body["summary"]["households"]
+    cases = [
+        ({"version": 1, "community": "610802002001"}, 409, "stale_version"),
+        ({"version": 2, "community": "610802002"}, 400, "invalid_input"),   # a subdistrict
+        ({"version": 2, "community": "610802002001", "min_households": 0}, 422, "invalid_request"),
+    ]
+    for body_, status, code in cases:
+        r = httpx.post(url, json=body_, timeout=120)
+        assert (r.status_code, check(r)["code"]) == (status, code), (body_, r.text)
+    r = httpx.post(f"{live_server}/v1/plans/987654/generate", json={"version": 1, "community": "x"})
+    assert (r.status_code, check(r)["code"]) == (404, "not_found")
+
+
+def test_a_draft_with_a_gap_is_not_activated(draft: dict, live_server: str) -> None:
+    """One grid shrunk by ~5 m all round: the gaps fail the coverage gate (409)."""
+    grids = check(httpx.get(f"{live_server}/v1/plans/{draft['id']}/grids", timeout=60))["features"]
+    grid = next(f for f in grids if f["properties"]["kind"] == "residential")
+    smaller = mapping(shape(grid["geometry"]).buffer(-0.00005))
+    r = httpx.post(f"{live_server}/v1/plans/{draft['id']}/edits", timeout=60,
+                   json={"version": 1, "op": "replace", "grid": grid["id"], "boundary": smaller})
+    assert r.status_code == 200 and check(r)["version"] == 2, r.text
+    r = httpx.post(f"{live_server}/v1/plans/{draft['id']}/activate", json={"version": 2}, timeout=120)
+    body = check(r)
+    assert (r.status_code, body["code"]) == (409, "coverage_failed") and body["details"]["counts"]["gap"] >= 1
+    assert httpx.get(f"{live_server}/v1/plans/{draft['id']}").json()["status"] == "draft"
+    active = httpx.get(f"{live_server}/v1/plans", params={"status": "active"}).json()["plans"][0]
+    for plan_id, body_, status, code in [
+        (active["id"], {}, 409, "conflict"),                      # only a draft can be activated
+        (987654, {}, 404, "not_found"),
+        (draft["id"], {"version": "two"}, 422, "invalid_request"),
+    ]:
+        r = httpx.post(f"{live_server}/v1/plans/{plan_id}/activate", json=body_, timeout=60)
+        assert (r.status_code, check(r)["code"]) == (status, code), r.text
+    r = httpx.post(f"{live_server}/v1/plans/{draft['id']}/activate", content=b"{not json",
+                   headers={"content-type": "application/json"})
+    assert (r.status_code, check(r)["code"]) == (400, "invalid_json")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shapely
+from openapi_check import check
 from shapely.geometry import shape
 
 from gisgrid.io.geojson import feature_collection_problems
@@ -11,34 +12,35 @@ from gisgrid.io.geojson import feature_collection_problems
 def test_health_says_ok_with_the_database_reachable(client) -> None:
     r = client.get("/health")
     assert r.status_code == 200
-    assert r.json() == {"status": "ok", "database": "ok"}
+    assert check(r) == {"status": "ok", "database": "ok"}
 
 
 def test_areas_list_the_district_its_subdistricts_and_communities(client) -> None:
-    areas = client.get("/v1/areas").json()["areas"]
+    areas = check(client.get("/v1/areas"))["areas"]
     levels = [a["level"] for a in areas]
     assert levels.count("district") == 1
     assert levels.count("subdistrict") >= 3
     assert levels.count("community") >= 8
     names = {a["name"] for a in areas}
     assert {"榆阳区", "三官会社区", "学院社区", "金阳社区"} <= names
-    communities = client.get("/v1/areas", params={"level": "community"}).json()["areas"]
+    communities = check(client.get("/v1/areas", params={"level": "community"}))["areas"]
     assert all(a["parent_code"] and len(a["code"]) == 12 for a in communities)
 
 
 def test_the_district_area_is_the_real_yuyang_size(client) -> None:
-    feature = client.get("/v1/areas/610802").json()
+    feature = check(client.get("/v1/areas/610802"))
     # Yuyang covers about 7,053 km² (DOMAIN.md); the boundary comes from cnmaps/AMap.
     assert 6_500e6 < feature["properties"]["area_m2"] < 7_600e6
     assert feature["geometry"]["type"] == "MultiPolygon"
 
 
 def test_one_active_plan_is_listed_with_its_grids(client) -> None:
-    plans = client.get("/v1/plans", params={"status": "active"}).json()["plans"]
+    plans = check(client.get("/v1/plans", params={"status": "active"}))["plans"]
     assert len(plans) == 1
     plan = plans[0]
     assert plan["status"] == "active" and plan["scope"]["code"] == "610802"
     assert plan["grids"] > 0 and plan["effective_from"] == "2020-01-01"
+    assert check(client.get(f"/v1/plans/{plan['id']}")) == plan
 
 
 def test_plan_grids_are_a_valid_rfc7946_feature_collection(client) -> None:
@@ -46,7 +48,7 @@ def test_plan_grids_are_a_valid_rfc7946_feature_collection(client) -> None:
     r = client.get(f"/v1/plans/{plan['id']}/grids")
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("application/geo+json")
-    fc = r.json()
+    fc = check(r)
     assert feature_collection_problems(fc) == []
     assert len(fc["features"]) == plan["grids"]
     for f in fc["features"]:
@@ -62,7 +64,7 @@ def test_plan_grids_are_a_valid_rfc7946_feature_collection(client) -> None:
 
 def test_grids_can_be_filtered_by_kind_and_community(client) -> None:
     plan = client.get("/v1/plans", params={"status": "active"}).json()["plans"][0]
-    business = client.get(f"/v1/plans/{plan['id']}/grids", params={"kind": "business"}).json()
+    business = check(client.get(f"/v1/plans/{plan['id']}/grids", params={"kind": "business"}))
     assert [f["properties"]["name"] for f in business["features"]] == ["夫子庙商圈网格"]
     areas = client.get("/v1/areas", params={"level": "community"}).json()["areas"]
     xueyuan = next(a for a in areas if a["name"] == "学院社区")
@@ -84,5 +86,5 @@ def test_errors_have_a_code_and_a_message(client) -> None:
     for path, status, code in cases:
         r = client.get(path)
         assert r.status_code == status, path
-        body = r.json()
+        body = r.json() if path == "/no/such/path" else check(r)   # not an operation
         assert body["code"] == code and body["message"], path

@@ -1,0 +1,182 @@
+"""``/v1/plans``: plan versions, their grids, edits, generation and diffs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from geojson_pydantic import Feature, FeatureCollection
+from pydantic import BaseModel, Field
+
+from api.schemas.common import AreaLevel, GridKind, PlanStatus, Polygonal, left_out_unless
+
+# -- plan versions -------------------------------------------------------------------------
+
+
+class PlanScope(BaseModel):
+    """The area a plan covers."""
+
+    code: str
+    name: str
+    level: AreaLevel
+
+
+class Plan(BaseModel):
+    """One plan version (a "generation" of the grid layout of its scope)."""
+
+    id: int
+    name: str
+    status: PlanStatus
+    scope: PlanScope
+    effective_from: dt.date | None = Field(description="First day in force (active and retired plans)")
+    effective_to: dt.date | None = Field(description="Day it stopped being in force (retired plans)")
+    parent_id: int | None = Field(description="The plan this one was made from")
+    author: str | None
+    note: str | None
+    version: int = Field(description="Edit counter: send it with an edit (optimistic lock)")
+    # A string, not a datetime: sent exactly as the database gives it (a datetime would
+    # be re-written by pydantic, "+00:00" becoming "Z").
+    created_at: str = Field(json_schema_extra={"format": "date-time"})
+    grids: int = Field(description="Number of grids")
+
+
+class PlanList(BaseModel):
+    """Plan versions, newest first."""
+
+    plans: list[Plan]
+
+
+# -- grids as GeoJSON ----------------------------------------------------------------------
+
+
+class TeamSize(BaseModel):
+    """People of each role on the grid's 1+1+X team (a role without anyone is left out)."""
+
+    leader: int = left_out_unless("网格长, the grid leader", ge=1)
+    full_time: int = left_out_unless("专职网格员, full-time grid workers", ge=1)
+    part_time: int = left_out_unless("兼职网格员, part-time grid workers", ge=1)
+
+
+class GridProperties(BaseModel):
+    """A grid of a plan, with what lies inside it (counted by location)."""
+
+    id: int
+    code: str = Field(pattern=r"^[0-9]{15}$",
+                      description="GB/T 2260 county + subdistrict + community + 3-digit sequence")
+    seq: int
+    name: str
+    kind: GridKind
+    plan_id: int
+    community_code: str
+    community_name: str
+    area_m2: float = Field(description="Rounded to 1 m²")
+    households: int
+    residents: int
+    shops: int
+    team: TeamSize
+
+
+class GridFeature(Feature[Polygonal, GridProperties]):
+    """One grid: boundary in lon/lat WGS84, exterior rings counter-clockwise."""
+
+    id: int = Field(description="The grid's id (as properties.id)")
+    geometry: Polygonal
+    properties: GridProperties
+
+
+class GridCollection(FeatureCollection[GridFeature]):
+    """The grids of a plan (RFC 7946), ordered by code."""
+
+
+# -- drafts: edits, generation, diffs ------------------------------------------------------
+
+
+class GridCounts(BaseModel):
+    """A grid an edit touched, with the households and shops now inside it."""
+
+    id: int
+    code: str
+    name: str
+    kind: GridKind
+    uid: str = Field(description="Stable across plan versions (a copied or redrawn grid keeps it)")
+    households: int
+    shops: int
+
+
+class PlanEdit(BaseModel):
+    """What an edit did."""
+
+    plan_id: int
+    version: int = Field(description="The plan's new version")
+    op: Literal["split", "merge", "move", "replace", "renumber"]
+    grids: list[GridCounts]
+    removed: list[int] = Field(description="Ids of grids the edit deleted")
+    notes: list[str]
+
+
+class HouseholdBounds(BaseModel):
+    """Households per residential grid, inclusive."""
+
+    min: int
+    max: int
+
+
+class ProposalSummary(BaseModel):
+    """Counts of a generated layout."""
+
+    grids: int
+    blocks: int
+    households: int
+    in_bounds: int = Field(description="Grids within the household bounds")
+    violations: int
+    mean_compactness: float | None = Field(description="Polsby-Popper, 4πA/P² (null without grids)")
+    unassigned_households: int = Field(description="Households outside every block")
+    repaired_blocks: list[int | str] = Field(description="Blocks that came out invalid and were repaired")
+
+
+class Violation(BaseModel):
+    """A generated grid whose household bounds could not be met, and what to do."""
+
+    kind: Literal["over_max", "under_min"]
+    grid: int | str = Field(description="The grid in the proposal's own numbering")
+    blocks: list[int | str]
+    households: int
+    suggestion: str
+
+
+class PlanGenerated(BaseModel):
+    """A community of a draft regenerated from its streets."""
+
+    plan_id: int
+    version: int = Field(description="The plan's new version")
+    removed: list[int] = Field(description="Ids of the residential grids replaced")
+    grids: list[GridCounts]
+    bounds: HouseholdBounds
+    summary: ProposalSummary
+    violations: list[Violation]
+
+
+class GridMove(BaseModel):
+    """Households (or shops) moving from one grid to another; null: in no grid."""
+
+    from_code: str | None
+    from_name: str | None
+    to_code: str | None
+    to_name: str | None
+    n: int
+
+
+class Moves(BaseModel):
+    """All moves of households or of shops."""
+
+    moved: int
+    moves: list[GridMove] = Field(description="Largest first")
+
+
+class PlanDiff(BaseModel):
+    """Households and shops whose grid differs between two plans (renumbering alone is no move)."""
+
+    before: int
+    after: int
+    households: Moves
+    shops: Moves
