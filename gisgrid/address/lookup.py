@@ -29,7 +29,7 @@ from gisgrid.db.address_store import gazetteer_sources
 from gisgrid.errors import AddressNotFoundError, InvalidInputError
 from gisgrid.lookup import point
 
-__all__ = ["MAX_BATCH", "MAX_QUERY", "lookup_address", "lookup_addresses", "resolve"]
+__all__ = ["MAX_BATCH", "MAX_QUERY", "address_context", "lookup_address", "lookup_addresses", "resolve"]
 
 #: Most addresses in one batch, and most characters in one address.
 MAX_BATCH = 100_000
@@ -80,12 +80,19 @@ def _check(q: str, coordsys: str) -> None:
     from_wgs84(0.0, 0.0, coordsys)   # raises UnknownCoordsysError before any work
 
 
-def _context(session: Session, on: dt.date, gazetteer: Gazetteer | None,
+def address_context(session: Session, *, on: dt.date | None = None) -> tuple[Gazetteer, GridView]:
+    """The gazetteer and the grid view of the plans in force on ``on`` (default today),
+    read from the session: for many calls of :func:`lookup_address` without a server."""
+    gaz = Gazetteer(gazetteer_sources(session))
+    return gaz, GridView(gaz, point.index_for(session, point.CELLS_FROM, on=_day(on)))
+
+
+def _context(session: Session | None, on: dt.date | None, gazetteer: Gazetteer | None,
              view: GridView | None) -> tuple[Gazetteer, GridView]:
     if view is not None and gazetteer is not None:
         return gazetteer, view
-    gaz = gazetteer or Gazetteer(gazetteer_sources(session))
-    return gaz, GridView(gaz, point.index_for(session, point.CELLS_FROM, on=on))
+    assert session is not None, "give a session, or a gazetteer and its view"
+    return address_context(session, on=on)
 
 
 def lookup_address(session: Session | None, q: str, *, coordsys: str = "wgs84",
@@ -129,7 +136,7 @@ def lookup_address(session: Session | None, q: str, *, coordsys: str = "wgs84",
     'household'
     """
     _check(q, coordsys)
-    gaz, grid_view = _context(session, _day(on), gazetteer, view)
+    gaz, grid_view = _context(session, on, gazetteer, view)
     answer, why = resolve(gaz, grid_view, q, coordsys=coordsys)
     if answer is None:
         raise AddressNotFoundError(f"no address in the registry matches {q!r}: {why}",
@@ -152,5 +159,5 @@ def lookup_addresses(session: Session | None, queries: Sequence[str], *, coordsy
     if len(queries) > MAX_BATCH:
         raise InvalidInputError(f"at most {MAX_BATCH:,} addresses per batch, got {len(queries):,}")
     from_wgs84(0.0, 0.0, coordsys)
-    gaz, grid_view = _context(session, _day(on), gazetteer, view)
+    gaz, grid_view = _context(session, on, gazetteer, view)
     return [resolve(gaz, grid_view, q, coordsys=coordsys)[0] for q in queries]

@@ -257,7 +257,8 @@ def _crossing(gaz: Gazetteer, tokens: Tokens, roads: list[_Named]) -> list[Hypot
     if where.is_empty:
         return []
     pt = where.representative_point()
-    return [Hypothesis(a.quality * b.quality, "landmark", f"{gaz.roads[a.key].name}与{gaz.roads[b.key].name}交叉口",
+    name = f"{gaz.roads[a.key].name}与{gaz.roads[b.key].name}交叉口"
+    return [Hypothesis(a.quality * b.quality, "landmark", name,
                        pt.x, pt.y, {"crossing": [a.key, b.key]}, crossing=True)]
 
 

@@ -61,7 +61,8 @@ def _roles(num: Number, *, after_road: bool, road_named: bool, after_unit: bool)
     if marker == "层":
         return [("floor",)]
     if marker == "楼":
-        return [("floor",), ("building",)] if after_unit else [("building",), ("floor",)]
+        # after a unit: a floor (5楼), or a room followed by 楼上/楼下 (101楼上噪音大)
+        return [("floor",), ("room",)] if after_unit else [("building",), ("floor",)]
     # A bare number: a room after a unit, else a door right after a road, else anything.
     if after_unit:
         return [("room",), ()]

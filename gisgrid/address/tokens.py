@@ -147,5 +147,6 @@ def tokenise(gaz: Gazetteer, query: str) -> Tokens:
         if not any(taken[m.start():m.end()]):
             tokens.numbers.append(Number(m.start(), m.end(), tuple(m.group("num").split("-")),
                                          m.group("marker")))
-    tokens.cues = [(m.start(), m.group()) for m in _CUE_RE.finditer(text) if not any(taken[m.start():m.end()])]
+    tokens.cues = [(m.start(), m.group()) for m in _CUE_RE.finditer(text)
+                   if not any(taken[m.start():m.end()])]
     return tokens

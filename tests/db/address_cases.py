@@ -34,6 +34,7 @@ from gisgrid.lookup.point import lookup_points
 
 PREFIX = "陕西省榆林市榆阳区"
 CN = "零一二三四五六七八九"
+FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 #: Forms only the held-out set has (written before any tuning, never looked at one by one).
 HELD_OUT_FORMS = ("reverse_parts", "unit_as_men", "core_dash", "complaint_b", "shop_suffix_text")
 #: Confidence bands of the calibration table.
@@ -116,7 +117,7 @@ def _household_forms(h: Any, rng: random.Random, chars: _Chars, communities: dic
     forms = {
         "formal": PREFIX + f"{place}{tail}",
         "no_prefix": f"{place}{tail}",
-        "fullwidth": (PREFIX + f"{place}{tail}").translate(str.maketrans("0123456789", "０１２３４５６７８９")),
+        "fullwidth": (PREFIX + f"{place}{tail}").translate(FULL_WIDTH),
         "dash": f"{where}{b}-{u}-{room}",
         "dong_hu": f"{where}{b}栋{u}单元{room}户",
         "chinese_numerals": f"{where}{_cn(b)}号楼{_cn(u)}单元{_digits_cn(room)}室",
@@ -143,7 +144,7 @@ def _household_forms(h: Any, rng: random.Random, chars: _Chars, communities: dic
             forms["core_no_xiaoqu"] = f"{est[:-2]}{b}号楼{u}单元{room}"
             forms["core_dash"] = f"{est[:-2]}{b}-{u}-{room}"
         forms["estate_alone"] = est
-        forms["estate_complaint"] = f"{est}小区门口垃圾没人清理" if not est.endswith("小区") else f"{est}门口垃圾没人清理"
+        forms["estate_complaint"] = f"{est.removesuffix('小区')}小区门口垃圾没人清理"
     else:
         forms["oldtown_door"] = f"{door_txt}{u}单元{room}室"
         forms["oldtown_dash"] = f"{door_txt}{u}-{room}"
@@ -183,7 +184,8 @@ def _shop_forms(s: Any, rng: random.Random) -> dict[str, tuple[str, str]]:
 
 def _missing(session: Session, rng: random.Random, n: int) -> list[Case]:
     roads = set(session.execute(text("SELECT name FROM street")).scalars())
-    estates = sorted(set(session.execute(text("SELECT estate FROM building WHERE estate IS NOT NULL")).scalars()))
+    estates = sorted(set(session.execute(text(
+        "SELECT estate FROM building WHERE estate IS NOT NULL")).scalars()))
     top = dict(session.execute(text("""SELECT estate, max((regexp_match(name, '^(\\d+)'))[1]::int)
         FROM building WHERE estate IS NOT NULL GROUP BY estate""")).all())
     out = []
@@ -195,11 +197,13 @@ def _missing(session: Session, rng: random.Random, n: int) -> list[Case]:
             road = rng.choice([r for r in invented if r not in roads])
             q = f"{road}{rng.randint(1, 300)}号"
         elif k == 1:
-            q = f"{rng.choice(['延安市宝塔区', '横山区', '西安市雁塔区', '神木市'])}{est}{rng.randint(1, 9)}号楼"
+            elsewhere = rng.choice(["延安市宝塔区", "横山区", "西安市雁塔区", "神木市"])
+            q = f"{elsewhere}{est}{rng.randint(1, 9)}号楼"
         elif k == 2:
             q = f"{est}{top[est] + rng.randint(20, 80)}号楼{rng.randint(1, 3)}单元"
         elif k == 3:
-            q = f"{rng.choice(['蓝湾', '紫金', '碧水', '翡翠', '御景'])}{rng.choice(['华庭', '名都', '雅苑'])}{rng.randint(1, 30)}号楼"
+            name = rng.choice(["蓝湾", "紫金", "碧水", "翡翠", "御景"]) + rng.choice(["华庭", "名都", "雅苑"])
+            q = f"{name}{rng.randint(1, 30)}号楼"
         else:
             q = f"{rng.choice(sorted(roads))}{rng.randint(900, 999)}号"
         out.append(Case(q, f"missing_{k}", "missing", None))
@@ -300,8 +304,8 @@ def _main() -> None:
     if args.write:
         with open(args.write, encoding="utf-8") as f:
             doc = f.read()
-        doc = re.sub(r"(<!-- figures -->\n).*?(<!-- /figures -->)", lambda m: m.group(1) + report + m.group(2),
-                     doc, flags=re.S)
+        doc = re.sub(r"(<!-- figures -->\n).*?(<!-- /figures -->)",
+                     lambda m: m.group(1) + report + m.group(2), doc, flags=re.S)
         with open(args.write, "w", encoding="utf-8") as f:
             f.write(doc)
 
@@ -322,8 +326,9 @@ def _report(figures: list[dict[str, Any]]) -> str:
     row("wrong top answer: right grid among candidates",
         lambda f: f"{f['wrong_in_candidates']:.1%} of {f['wrong_n']}")
     lines += ["", "Calibration (every answer, missing ones included; accuracy = top grid right):", "",
-              "| confidence band | " + " | ".join(name[f["seed"]] + ": n, accuracy, mean conf." for f in figures)
-              + " |", "|---|" + "---:|" * len(figures)]
+              "| confidence band | "
+              + " | ".join(name[f["seed"]] + ": n, accuracy, mean conf." for f in figures) + " |",
+              "|---|" + "---:|" * len(figures)]
     for i, (lo, hi) in enumerate(BANDS):
         cells = []
         for f in figures:
