@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from gisgrid.address.gazetteer import ESTATE_SUFFIXES, Building, Gazetteer, Name
+from gisgrid.address.gazetteer import ESTATE_SUFFIXES, ROAD_SUFFIXES, Building, Gazetteer, Name
 from gisgrid.address.readings import Reading, readings
 from gisgrid.address.tokens import Mention, Tokens
 
@@ -29,12 +29,15 @@ QUALITY = {"name": 1.0, "core": 0.93, "sound": 0.9, "soundcore": 0.6, "typo": 0.
 #: exact name, a core, a homophone (pinyin input makes them the common slip), a core
 #: without a suffix other than 小区, a homophone of a core, one other wrong character.
 RANK = {"name": 0, "core": 1, "sound": 2, "core2": 3, "soundcore": 4, "typo": 5}
+#: A slip in a two-character core (金x小区): one of its two characters is a guess.
+TYPO_SHORT = 0.35
 #: An estate's core without a suffix other than 小区 (星元 for 星元苑): a weaker sign.
 CORE2 = 0.6
-#: Weight of confirmed numbers that makes a fuzzily found name as good as an exact one.
-CONFIRMING = 5.0
+#: Weight of confirmed numbers (a building number counts a quarter: 1号楼 is in nearly
+#: every estate) that makes a fuzzily found name as good as an exact one.
+CONFIRMING = 2.6
 #: A place taken as a whole although the text gives numbers the registry does not confirm.
-UNCONFIRMED = 0.4
+UNCONFIRMED = 0.2
 #: Weights of what a text says, in the share the registry confirms.
 WEIGHTS = {"door": 2.0, "estate": 2.0, "building": 2.0, "unit": 1.0, "room": 1.0, "floor": 0.5,
            "unused": 0.5, "community": 0.5}
@@ -67,6 +70,12 @@ class _Named:
     rank: int = 0       # how it was written (RANK): breaks near ties, never erased
 
 
+def _suffix_len(name: Any) -> int:
+    if not isinstance(name, str):
+        return 0
+    return next((len(s) for s in (*ROAD_SUFFIXES, *ESTATE_SUFFIXES) if name.endswith(s)), 0)
+
+
 def _quality(tokens: Tokens, m: Mention, n: Name) -> float:
     q = QUALITY[m.how] * (CORE2 if n.how == "core2" else 1.0)
     if m.how == "sound":
@@ -74,12 +83,16 @@ def _quality(tokens: Tokens, m: Mention, n: Name) -> float:
         written = tokens.text[m.start:m.end]
         q *= 1.0 - 0.1 * sum(a != b for a, b in zip(written, n.key if isinstance(n.key, str) else written,
                                                       strict=False))
+    if m.how == "typo" and m.end - m.start - _suffix_len(n.key) <= 2:
+        q = TYPO_SHORT          # one of two characters wrong: half the name is a guess
     if n.how.startswith("core"):
         # 世纪家园 when only 世纪新村 exists: the core fits but the suffix written says
-        # another estate, which is no slip of the pen.
+        # another estate, which is no slip of the pen; 银河大道 is a road, not 银河小区.
         after = tokens.text[m.end:m.end + 2]
         if any(after.startswith(sfx) for sfx in ESTATE_SUFFIXES) and not n.key.endswith(after[:len(after)]):
             q *= 0.5
+        if any(after.startswith(sfx) for sfx in ROAD_SUFFIXES):
+            q *= 0.3
     return q
 
 
@@ -143,9 +156,10 @@ def _score_building(gaz: Gazetteer, b: Building, r: Reading, road: _Named | None
     fit = got / given if given else 0.0
     # Numbers the registry confirms in that very place (a room in that unit of building 3)
     # make a name found by sound or with a slip near-certain; a bare name stays doubtful.
-    confirmed = min(1.0, (got - WEIGHTS["estate"] * (estate is not None and b.estate == estate.key)
-                          - (road is not None and b.road == road.key) * (1.0 if r.door is not None else 0.5))
-                    / CONFIRMING)
+    numbers = (got - WEIGHTS["estate"] * (estate is not None and b.estate == estate.key)
+               - (road is not None and b.road == road.key) * (1.0 if r.door is not None else 0.5)
+               - 0.75 * WEIGHTS["building"] * (r.building is not None and b.number == r.building))
+    confirmed = min(1.0, numbers / CONFIRMING)
     quality = 1.0 - (1.0 - quality) * (1.0 - confirmed)
     return Hypothesis(fit * quality, level, address, lon, lat, comps, building=b, household=household,
                       rank=max(road.rank if road else 0, estate.rank if estate else 0))
