@@ -169,14 +169,20 @@ def main() -> None:
         print("| matcher | right (exact) | right (all present) | wrong at ≥ 0.8 | missing at ≥ 0.5 | "
               "wrong: right grid a candidate | bands ok (n ≥ 50) | addresses/s |")
         print("|---|---:|---:|---:|---:|---:|---:|---:|")
+        def ours(qs: list[str]) -> list[Any]:
+            return lookup_addresses(None, qs, gazetteer=gaz, view=view)
+
+        def before(qs: list[str]) -> list[Any]:
+            return old.lookup_addresses(session, qs)
+
         sets = {}
-        for seed in (1, 2):
+        for seed in address_cases.SEEDS:
             cases = sets[seed] = address_cases.build_cases(session, seed)
-            name = "tuning" if seed == 1 else "held-out"
-            accuracy(f"gisgrid, {name}", cases, lambda qs: lookup_addresses(None, qs, gazetteer=gaz, view=view))
-            accuracy(f"old (89b2e60), {name}", cases, lambda qs: old.lookup_addresses(session, qs))
+            name = "tuning" if seed == 1 else f"held-out {seed}"
+            accuracy(f"gisgrid, {name}", cases, ours)
+            accuracy(f"old (89b2e60), {name}", cases, before)
             accuracy(f"naive estate + building, {name}", cases, lambda qs: [naive(q) for q in qs])
-        queries = [c.query for c in sets[2]]
+        queries = [c.query for c in sets[3]]
         batch = (queries * (args.batch // len(queries) + 1))[: args.batch]
         print("\n| timing | n | p50 ms | p95 ms | p99 ms | rate |\n|---|---:|---:|---:|---:|---:|")
         timings(url, queries[: args.singles], batch, gaz, view)
