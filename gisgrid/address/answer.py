@@ -81,6 +81,11 @@ def _spread(gaz: Gazetteer, view: GridView, h: Hypothesis) -> dict[int, tuple[fl
                 w, pt = float(max(b.households, 1)), (b.lon, b.lat)
             mass[g] += w
             where.setdefault(g, pt)
+    elif h.building is not None and h.building.id in view.building_grid:
+        # a household, unit or door of a building lies in the building's grid (buildings
+        # stand inside blocks, grids are unions of blocks): no point lookup needed here
+        g = view.building_grid[h.building.id]
+        mass[g], where[g] = 1.0, (h.lon, h.lat)
     else:
         ans = view.at(h.lon, h.lat)
         if ans is not None:
