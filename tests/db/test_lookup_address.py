@@ -78,7 +78,8 @@ def test_a_misspelt_estate_is_matched_fuzzily_with_less_confidence(session: Sess
         ORDER BY length(regexp_replace(estate, '小区$', '')) DESC, id LIMIT 1""")).one()
     typo = estate[0] + "x" + estate[2:]          # one character wrong
     got = lookup_address(session, f"{typo}{name}")
-    assert 0.5 <= got["match"]["confidence"] < 1.0
+    # a slip in a two-character core confirmed only by a building number stays doubtful
+    assert 0.3 <= got["match"]["confidence"] < 1.0
     assert got["match"]["address"].endswith(f"{estate}{name}") or estate in got["match"]["address"]
 
 
