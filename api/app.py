@@ -11,8 +11,20 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.errors import install_error_handlers
 from api.lookup_lane import LookupFastLane
-from api.routers import areas, assign, blocks, coverage, docs, health, lookup, plan_versions, plans
+from api.routers import (
+    areas,
+    assign,
+    blocks,
+    coverage,
+    docs,
+    health,
+    lookup,
+    lookup_address,
+    plan_versions,
+    plans,
+)
 from api.routers.maps import install_maps
+from gisgrid.address.cache import AddressCache
 from gisgrid.db.engine import make_engine, make_sessionmaker, resolve_database_url
 from gisgrid.lookup.cache import LookupCache
 from gisgrid.settings import Settings
@@ -34,9 +46,10 @@ class InvalidateLookupsAfterWrites:
             await self.app(scope, receive, send)
         finally:
             if scope["type"] == "http" and scope["method"] not in _READS:
-                cache = getattr(scope["app"].state, "lookups", None)
-                if cache is not None:
-                    cache.invalidate()
+                for name in ("lookups", "addresses"):
+                    cache = getattr(scope["app"].state, name, None)
+                    if cache is not None:
+                        cache.invalidate()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -50,6 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
         app.state.lookups = LookupCache(engine, refresh_s=settings.server.lookup_refresh_s)
+        app.state.addresses = AddressCache(engine, app.state.lookups,
+                                           refresh_s=settings.server.lookup_refresh_s)
         # Everything made so far lives as long as the app: keep it out of the cyclic
         # collector's full passes (a 100,000-point batch triggers some, a noticeable part
         # of its time: see bench/README.md, lookup).
@@ -69,7 +84,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
-    for module in (health, docs, areas, plans, assign, blocks, lookup, coverage, plan_versions):
+    for module in (health, docs, areas, plans, assign, blocks, lookup, lookup_address, coverage,
+                   plan_versions):
         app.include_router(module.router)
     install_maps(app, settings.server)
     app.add_middleware(InvalidateLookupsAfterWrites)

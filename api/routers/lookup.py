@@ -8,21 +8,19 @@ re-read when the database says they changed); answers are JSON bytes made by
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Any
 
 import numpy as np
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from api.batch_body import read_batch
-from api.deps import SessionDep
-from api.lookup_query import DATE_DOC, GET_PARAMETERS, point_query
+from api.lookup_query import GET_PARAMETERS, point_query
 from api.schemas.errors import route_responses
-from api.schemas.lookup import AddressLookup, BatchLookup, LookupAnswer
-from gisgrid.address.lookup import lookup_address
+from api.schemas.lookup import BatchLookup, LookupAnswer
 from gisgrid.errors import DatabaseUnavailableError, InvalidInputError
 from gisgrid.lookup.cache import LookupCache
 from gisgrid.lookup.point import (
@@ -114,16 +112,3 @@ def _batch(cache: LookupCache, raw: bytes) -> bytes:
 async def lookup_batch(request: Request) -> Response:
     raw = await request.body()
     return _json(await run_in_threadpool(_batch, request.app.state.lookups, raw))
-
-
-# Documented, not re-validated (``-> Any``: sent as built): the body is gisgrid.address's
-# answer as it is (its parser reports what it read).
-@router.get("/address", summary="Resolve an address to its registry place, location and grid "
-            "(404 address_not_found)", responses=route_responses(400, 404, 422, 503, ok=AddressLookup))
-def lookup_by_address(
-    session: SessionDep,
-    q: Annotated[str, Query(min_length=1, description="The address, in any common written form")],
-    coordsys: Annotated[str, Query(description="Coordinate system of returned locations.")] = "wgs84",
-    date: Annotated[dt.date | None, Query(description=DATE_DOC)] = None,
-) -> Any:
-    return lookup_address(session, q, coordsys=coordsys, on=date)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.common import AreaRef, GridKind, Point, StaffRole
@@ -49,41 +51,77 @@ class BatchLookup(BaseModel):
     results: list[LookupAnswer | None]
 
 
-class AddressMatch(BaseModel):
-    """A registry place matching the address."""
+AddressLevel = Literal["household", "building", "door", "estate", "road", "landmark", "community"]
 
-    address: str = Field(description="The place's address as the registry writes it")
-    confidence: float = Field(ge=0, le=1)
-    level: str = Field(description="What matched: household, unit, building, estate, house, "
-                                   "interpolated (a house number along its road) or road")
+
+class PlaceRef(BaseModel):
+    """A building the match lies in: its address and location."""
+
+    address: str
     location: Point = Field(description="In the requested coordsys")
 
 
+class HouseholdRef(BaseModel):
+    """The unit and room of a household-level match (kept apart from the building)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    unit: int | None = None
+    room: str | None = None
+
+
+class AddressMatch(BaseModel):
+    """The place the address means, how sure, and at what level."""
+
+    address: str = Field(description="The place's address as the registry writes it")
+    confidence: float = Field(ge=0, le=1, description="The chance the grid is right (calibrated: "
+                              "docs/addresses.md); a place spanning several grids shares it among them")
+    level: AddressLevel = Field(description="What matched: a household (room), a building, a door on a "
+                                "road, an estate, a road, a landmark or a community")
+    location: Point = Field(description="In the requested coordsys")
+    components: dict[str, Any] = Field(description="The place's parts: road, door, estate, building, "
+                                       "unit, room, shop, landmark, community...")
+    building: PlaceRef | None = Field(description="The building, when the match is in one")
+    household: HouseholdRef | None = Field(description="Unit and room, for a household-level match")
+
+
 class AddressCandidate(AddressMatch):
-    """Another place that matches less well, with its grid."""
+    """Another place (or another grid of the same place) the address may mean."""
 
     grid: GridRef | None
 
 
 class ParsedAddress(BaseModel):
-    """How the query was read (``rest``: what could not be placed)."""
+    """How the text was read: the names found anywhere in it, the numbers and their
+    markers, the cue words (门口, 对面, 交叉口...)."""
 
-    # The parser may learn more components; they are reported as they come.
+    # The reader may learn more; it is reported as it comes.
     model_config = ConfigDict(extra="allow")
 
-    road: str | None
-    house_no: int | None
-    estate: str | None
-    building_no: int | None
-    unit_no: int | None
-    room: str | None
-    rest: str
+    text: str
+    names: list[dict[str, Any]]
+    numbers: list[dict[str, Any]]
+    cues: list[Any]
 
 
 class AddressLookup(BaseModel):
-    """The best match for an address, its grid, and the other candidates."""
+    """The best match for an address, its grid with the point lookup's fields, and the
+    other candidates (every grid of a place that spans several)."""
 
     match: AddressMatch
     grid: GridRef | None = Field(description="The grid at the match's location (null: in none)")
+    overlays: list[GridRef] = Field(description="Business grids also holding the place")
+    community: AreaRef | None
+    subdistrict: AreaRef | None
+    district: AreaRef | None
+    near_boundary: bool = Field(description="Another base grid is within 30 m")
+    alternatives: list[NearGrid]
+    staff: list[StaffMember]
     candidates: list[AddressCandidate]
     parsed: ParsedAddress
+
+
+class BatchAddressLookup(BaseModel):
+    """One answer per address, in input order; null where nothing matched."""
+
+    results: list[AddressLookup | None]

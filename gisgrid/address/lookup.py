@@ -1,167 +1,154 @@
-"""Address lookup: a written address to a registry place, a location, and its grid.
+"""Address lookup: a written address to a registry place, its grid, and how sure we are.
 
-Exact first: the query is parsed (``gisgrid.address.parse``) and its components are
-compared with registry places by equality. Then fuzzy: a road or estate name that is
-not in the registry is replaced by the closest one (similarity >= 0.6), which scales
-the confidence down. A room number narrows a unit to its household. Failing a place,
-a house number is interpolated along its side of the road (confidence 0.5), and a bare
-road gives a point on it (0.3). The grid is the point lookup's at the match location.
+The text is tokenised against the gazetteer (:mod:`gisgrid.address.tokens`: names found
+anywhere, exactly, as homophones or with a wrong character; numbers with their
+markers; landmark cues), its readings are tried against the registry
+(:mod:`gisgrid.address.match`) and the answer is shaped with the point lookup's fields
+(:mod:`gisgrid.address.answer`). An address that names another city or county in front
+(延安市…, 横山区…) is not answered with a place of this district that has the same name.
 
-One code path serves a single query (registry rows fetched by SQL) and a batch (the
-whole registry read once), so both give the same answers.
+A server keeps the gazetteer in memory (:class:`gisgrid.address.cache.AddressCache`);
+without one, a call builds it from the session (about a second), so a batch should be
+one call. Single and batch lookups give the same answers.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from collections.abc import Callable, Sequence
-from dataclasses import replace
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from gisgrid.address.parse import ParsedAddress, closest_name, estate_key, parse_address, rank_places
+from gisgrid.address.answer import GridView, shape_answer
+from gisgrid.address.gazetteer import Gazetteer
+from gisgrid.address.match import hypotheses, named_mentions
+from gisgrid.address.tokens import Tokens, tokenise
 from gisgrid.crs import from_wgs84
-from gisgrid.db import address_store as store
+from gisgrid.db.address_store import gazetteer_sources
 from gisgrid.errors import AddressNotFoundError, InvalidInputError
-from gisgrid.lookup.point import json_loads, lookup_points_json, today
+from gisgrid.lookup import point
 
-__all__ = ["lookup_address", "lookup_addresses"]
+__all__ = ["MAX_BATCH", "MAX_QUERY", "address_context", "lookup_address", "lookup_addresses", "resolve"]
 
-#: Candidates returned besides the match.
-MAX_CANDIDATES = 5
-_Fetch = Callable[[ParsedAddress, str | None, str | None], list[dict[str, Any]]]
-
-
-def _match(place: dict[str, Any], confidence: float) -> dict[str, Any]:
-    return {"address": place["label"], "confidence": confidence, "level": place["kind"],
-            "lon": place["lon"], "lat": place["lat"], "unit_id": place.get("unit_id")}
+#: Most addresses in one batch, and most characters in one address.
+MAX_BATCH = 100_000
+MAX_QUERY = 500
 
 
-def _matches(session: Session, parsed: ParsedAddress, names: dict[str, list[str]],
-             fetch: _Fetch) -> list[dict[str, Any]]:
-    """Ranked matches for one parsed query (without rooms resolved yet)."""
-    if parsed.road is None and parsed.estate in names["roads"]:   # a bare road: 榆溪大道
-        parsed = replace(parsed, road=parsed.estate, estate=None)
-    road, r_sim = closest_name(parsed.road, names["roads"])
-    estate, e_sim = closest_name(estate_key(parsed.estate), names["estates"])
-    factor = (r_sim if road else 1.0) * (e_sim if estate else 1.0)
-    ranked = rank_places(parsed, fetch(parsed, road, estate), road=road, estate=estate,
-                         name_factor=factor)
-    out = [_match(p, c) for c, p in ranked[: MAX_CANDIDATES + 1]]
-    if not out and road and parsed.house_no is not None:
-        at = store.interpolate_house(session, road, parsed.house_no)
-        if at:
-            out.append({"address": f"{road}{parsed.house_no}号", "confidence": round(0.5 * r_sim, 3),
-                        "level": "interpolated", "lon": at[0], "lat": at[1], "unit_id": None})
-    if not out and road:
-        at = store.road_point(session, road)
-        if at:
-            out.append({"address": road, "confidence": round(0.3 * r_sim, 3), "level": "road",
-                        "lon": at[0], "lat": at[1], "unit_id": None})
-    return out
+def _day(on: dt.date | None) -> dt.date:
+    # The one place the address lookup takes today's date (the point lookup's rule).
+    return on or point.today()
 
 
-def _narrow_to_rooms(session: Session, parsed: list[ParsedAddress],
-                     found: list[list[dict[str, Any]]]) -> None:
-    """Where a room was given and the best match is its unit, move to the household."""
-    wanted = [(i, m[0]["unit_id"]) for i, m in enumerate(found)
-              if m and parsed[i].room and m[0]["level"] == "unit"]
-    homes = store.households_in_units(session, sorted({u for _, u in wanted}))
-    for i, unit_id in wanted:
-        home = homes.get((unit_id, parsed[i].room))
-        best = found[i][0]
-        if home:
-            best.update(address=home["address"], level="household", lon=home["lon"], lat=home["lat"])
-        else:
-            best["confidence"] = round(best["confidence"] * 0.95, 3)
+def _parsed(tokens: Tokens) -> dict[str, Any]:
+    """What the text was read as (for the answer: operators see why)."""
+    return {"text": tokens.text,
+            "names": [{"text": tokens.text[m.start:m.end], "kinds": sorted(m.kinds), "how": m.how}
+                      for m in tokens.mentions],
+            "numbers": [{"text": "-".join(n.parts), "marker": n.marker} for n in tokens.numbers],
+            "cues": [c for _, c in tokens.cues]}
 
 
-def _resolve(session: Session, queries: Sequence[str], fetch: _Fetch, *, on: dt.date,
-             coordsys: str) -> list[dict[str, Any] | None]:
-    names = {"roads": store.road_names(session), "estates": store.estate_names(session)}
-    areas = store.area_names(session)
-    parsed = [parse_address(q, known_areas=areas) for q in queries]
-    found = [_matches(session, p, names, fetch) for p in parsed]
-    _narrow_to_rooms(session, parsed, found)
-    flat = [m for ms in found for m in ms]
-    grids = [json_loads(j) for j in lookup_points_json(
-        session, [[m["lon"], m["lat"]] for m in flat], on=on)] if flat else []
-    for m, g in zip(flat, grids, strict=True):
-        m["grid"] = g["grid"] if g else None
-    out: list[dict[str, Any] | None] = []
-    for p, ms in zip(parsed, found, strict=True):
-        if not ms:
-            out.append(None)
-            continue
-        shaped = [_shape(m, coordsys) for m in ms]
-        out.append({"match": shaped[0]["match"], "grid": shaped[0]["grid"],
-                    "candidates": [{**s["match"], "grid": s["grid"]} for s in shaped[1:]],
-                    "parsed": p.to_dict()})
-    return out
+def _elsewhere(tokens: Tokens) -> str | None:
+    """The other city or county the address names in front, if any."""
+    foreign = [m for m in tokens.mentions if "foreign" in m.kinds]
+    named = named_mentions(tokens)
+    if foreign and (not named or foreign[0].start <= named[0].start):
+        return tokens.text[foreign[0].start:foreign[0].end]
+    return None
 
 
-def _shape(m: dict[str, Any], coordsys: str) -> dict[str, Any]:
-    lon, lat = (m["lon"], m["lat"]) if coordsys == "wgs84" else from_wgs84(m["lon"], m["lat"], coordsys)
-    return {"match": {"address": m["address"], "confidence": m["confidence"], "level": m["level"],
-                      "location": {"type": "Point", "coordinates": [round(lon, 7), round(lat, 7)]}},
-            "grid": m["grid"]}
+def resolve(gaz: Gazetteer, view: GridView, query: str, *, coordsys: str = "wgs84"
+            ) -> tuple[dict[str, Any] | None, str | None]:
+    """One query's answer (None: nothing matches) and, when None, why."""
+    if not isinstance(query, str) or not query.strip():
+        return None, "empty"
+    tokens = tokenise(gaz, query[:MAX_QUERY])
+    elsewhere = _elsewhere(tokens)
+    if elsewhere:
+        return None, f"names {elsewhere}, outside this district"
+    answer = shape_answer(gaz, view, hypotheses(gaz, tokens), coordsys, _parsed(tokens))
+    return answer, None if answer else "no registry place matches"
 
 
-def lookup_address(session: Session, q: str, *, coordsys: str = "wgs84",
-                   on: dt.date | None = None) -> dict[str, Any]:
-    """Resolve a written address to a registry place, its location and its grid.
+def _check(q: str, coordsys: str) -> None:
+    if not isinstance(q, str) or not q.strip():
+        raise InvalidInputError("the address query q is empty")
+    if len(q) > MAX_QUERY:
+        raise InvalidInputError(f"an address has at most {MAX_QUERY} characters, got {len(q)}")
+    from_wgs84(0.0, 0.0, coordsys)   # raises UnknownCoordsysError before any work
+
+
+def address_context(session: Session, *, on: dt.date | None = None) -> tuple[Gazetteer, GridView]:
+    """The gazetteer and the grid view of the plans in force on ``on`` (default today),
+    read from the session: for many calls of :func:`lookup_address` without a server."""
+    gaz = Gazetteer(gazetteer_sources(session))
+    return gaz, GridView(gaz, point.index_for(session, point.CELLS_FROM, on=_day(on)))
+
+
+def _context(session: Session | None, on: dt.date | None, gazetteer: Gazetteer | None,
+             view: GridView | None) -> tuple[Gazetteer, GridView]:
+    if view is not None and gazetteer is not None:
+        return gazetteer, view
+    assert session is not None, "give a session, or a gazetteer and its view"
+    return address_context(session, on=on)
+
+
+def lookup_address(session: Session | None, q: str, *, coordsys: str = "wgs84",
+                   on: dt.date | None = None, gazetteer: Gazetteer | None = None,
+                   view: GridView | None = None) -> dict[str, Any]:
+    """Resolve a written address to a registry place, its grid and the grid's team.
 
     Parameters
     ----------
     session : Session
-        Database session.
+        Database session (unused when ``gazetteer`` and ``view`` are given).
     q : str
-        The address in any common written form (see ``gisgrid.address.parse``).
+        The address as people write it: formal, hotline text, a shop, a landmark.
     coordsys : str
         Coordinate system of the returned locations (default ``wgs84``).
     on : datetime.date, optional
-        The grid is taken from the plans in force that day (default: today).
+        The grids are those of the plans in force that day (default: today in China).
+    gazetteer, view : optional
+        A gazetteer and grid view already in memory (the API's cache).
 
     Returns
     -------
     dict
-        ``{"match": {"address", "confidence", "level", "location"}, "grid": {...} | None,
-        "candidates": [...], "parsed": {...}}``.
+        ``{"match": {"address", "confidence", "level", "location", "components",
+        "building", "household"}, "grid", "overlays", "community", "subdistrict",
+        "district", "near_boundary", "alternatives", "staff", "candidates": [...],
+        "parsed": {...}}``. ``level`` is household, building, door, estate, road,
+        landmark or community; ``confidence`` estimates the chance that ``grid`` is the
+        grid meant (docs/addresses.md has the calibration table).
 
     Raises
     ------
     AddressNotFoundError
-        Nothing in the registry matches, not even fuzzily.
+        Nothing in the registry matches, or the address names another city or county.
+    InvalidInputError
+        Empty or over-long query. (UnknownCoordsysError: unknown coordsys.)
 
     Examples
     --------
-    >>> lookup_address(session, "榆溪大道9号星元苑1栋1单元101")["match"]["level"]  # doctest: +SKIP
+    >>> lookup_address(session, "金林小区3-2-501")["match"]["level"]   # doctest: +SKIP
     'household'
     """
-    if not q or not q.strip():
-        raise InvalidInputError("the address query q is empty")
-    from_wgs84(0.0, 0.0, coordsys)   # raises UnknownCoordsysError before any work
-
-    def fetch(p: ParsedAddress, road: str | None, estate: str | None) -> list[dict[str, Any]]:
-        if not road and not estate:
-            return []
-        return store.places(session, road=road, house_no=p.house_no, estate=estate,
-                            building_no=p.building_no)
-
-    result = _resolve(session, [q], fetch, on=on or today(), coordsys=coordsys)[0]
-    if result is None:
-        raise AddressNotFoundError(f"no address in the registry matches {q!r}",
-                                   details={"q": q})
-    return result
+    _check(q, coordsys)
+    gaz, grid_view = _context(session, on, gazetteer, view)
+    answer, why = resolve(gaz, grid_view, q, coordsys=coordsys)
+    if answer is None:
+        raise AddressNotFoundError(f"no address in the registry matches {q!r}: {why}",
+                                   details={"q": q, "reason": why})
+    return answer
 
 
-def lookup_addresses(session: Session, queries: Sequence[str], *, coordsys: str = "wgs84",
-                     on: dt.date | None = None) -> list[dict[str, Any] | None]:
-    """Batch :func:`lookup_address`: one answer per query (None when nothing matches).
-
-    The registry is read once; answers equal those of single lookups.
+def lookup_addresses(session: Session | None, queries: Sequence[str], *, coordsys: str = "wgs84",
+                     on: dt.date | None = None, gazetteer: Gazetteer | None = None,
+                     view: GridView | None = None) -> list[dict[str, Any] | None]:
+    """Batch :func:`lookup_address`: one answer per query, None where nothing matches
+    (or the query is empty), in input order; the same answers as single lookups.
 
     Examples
     --------
@@ -169,18 +156,8 @@ def lookup_addresses(session: Session, queries: Sequence[str], *, coordsys: str 
     ... # doctest: +SKIP
     ['610802001001001', None]
     """
-    by_door: dict[tuple[Any, Any], list[dict[str, Any]]] = defaultdict(list)
-    by_estate: dict[Any, list[dict[str, Any]]] = defaultdict(list)
-    for place in store.places(session):
-        if place["road"] is not None:
-            by_door[(place["road"], place["house_no"])].append(place)
-        if place["estate"] is not None:
-            by_estate[place["estate"]].append(place)
-
-    def fetch(p: ParsedAddress, road: str | None, estate: str | None) -> list[dict[str, Any]]:
-        door = by_door.get((road, p.house_no), []) if road else []
-        same = [x for x in by_estate.get(estate, []) if p.building_no is None
-                or x["building_no"] == p.building_no or x["kind"] == "estate"] if estate else []
-        return list({x["id"]: x for x in door + same}.values())
-
-    return _resolve(session, queries, fetch, on=on or today(), coordsys=coordsys)
+    if len(queries) > MAX_BATCH:
+        raise InvalidInputError(f"at most {MAX_BATCH:,} addresses per batch, got {len(queries):,}")
+    from_wgs84(0.0, 0.0, coordsys)
+    gaz, grid_view = _context(session, on, gazetteer, view)
+    return [resolve(gaz, grid_view, q, coordsys=coordsys)[0] for q in queries]

@@ -4,9 +4,9 @@ People write the same door many ways: full-width digits (３号楼), 栋/幢/座
 "3-2-501" for building-unit-room, Chinese numerals (三单元), with or without
 "陕西省榆林市榆阳区" in front. :func:`normalise_address` folds these into one form and
 :func:`parse_address` splits it into road, house number, estate, building, unit and
-room, the columns the address registry (``address_place``) is keyed on. Matching
-itself (exact, then fuzzy) happens against the registry in ``gisgrid.db.address_store``;
-:func:`name_similarity` is the fuzzy score it uses for road and estate names.
+room, the columns the address registry (``address_place``) is keyed on
+(``gisgrid.address.registry``). Queries are matched by ``gisgrid.address.lookup``
+(gazetteer, tokens, readings), not by this parser.
 """
 
 from __future__ import annotations
@@ -15,10 +15,9 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from difflib import SequenceMatcher
 from typing import Any
 
-__all__ = ["ParsedAddress", "estate_key", "name_similarity", "normalise_address", "parse_address"]
+__all__ = ["ParsedAddress", "estate_key", "normalise_address", "parse_address"]
 
 #: Province-level names (short forms); a leading one, with any suffix, is dropped.
 PROVINCES = (
@@ -214,86 +213,3 @@ def estate_key(name: str | None) -> str | None:
         return None
     s = _PUNCT_RE.sub("", unicodedata.normalize("NFKC", name).upper())
     return _ESTATE_SUFFIX_RE.sub("", s) or s
-
-
-def name_similarity(a: str, b: str) -> float:
-    """Similarity of two names in [0, 1] (difflib's ratio on characters).
-
-    Examples
-    --------
-    >>> name_similarity("长城路", "长城路")
-    1.0
-    >>> round(name_similarity("长城路", "长成路"), 2)
-    0.67
-    """
-    if not a or not b:
-        return 0.0
-    return SequenceMatcher(None, a, b, autojunk=False).ratio()
-
-
-# --- Matching parsed addresses against registry places ---------------------------------------
-
-#: Weights of the components a query can give (a door is road + house number).
-_WEIGHTS = {"door": 3.0, "estate": 2.0, "building": 2.0, "unit": 1.0}
-_SPECIFICITY = {"unit": 3, "building": 2, "house": 1, "estate": 0}
-#: Fuzzy name matches below this similarity are not used.
-MIN_SIMILARITY = 0.6
-
-
-def closest_name(name: str | None, names: Iterable[str]) -> tuple[str | None, float]:
-    """The registry name closest to ``name`` and its similarity (exact: 1.0).
-
-    Examples
-    --------
-    >>> closest_name("长成路", ["长城路", "文化路"])
-    ('长城路', 0.6666666666666666)
-    >>> closest_name("夫子庙巷", ["长城路"])
-    (None, 0.0)
-    """
-    if not name:
-        return None, 0.0
-    pool = list(names)
-    if name in pool:
-        return name, 1.0
-    best = max(pool, key=lambda n: (name_similarity(name, n), n), default=None)
-    sim = name_similarity(name, best) if best else 0.0
-    return (best, sim) if sim >= MIN_SIMILARITY else (None, 0.0)
-
-
-def score_place(parsed: ParsedAddress, place: dict[str, Any], *, road: str | None,
-                estate: str | None) -> float | None:
-    """Share (0..1] of the query's components a registry place agrees with; None if it
-    contradicts one (another building or unit number) or is more specific than asked.
-
-    ``road`` and ``estate`` are the registry names the query's were matched to.
-    """
-    if place["kind"] == "unit" and parsed.unit_no is None:
-        return None
-    total = got = 0.0
-    if road and parsed.house_no is not None:
-        total += _WEIGHTS["door"]
-        got += _WEIGHTS["door"] * (place["road"] == road and place["house_no"] == parsed.house_no)
-    if estate:
-        total += _WEIGHTS["estate"]
-        got += _WEIGHTS["estate"] * (place["estate"] == estate)
-    for part, key in (("building", "building_no"), ("unit", "unit_no")):
-        wanted = getattr(parsed, key)
-        if wanted is not None:
-            total += _WEIGHTS[part]
-            if place[key] == wanted:
-                got += _WEIGHTS[part]
-            elif place[key] is not None:
-                return None
-    return got / total if total and got else None
-
-
-def rank_places(parsed: ParsedAddress, places: Iterable[dict[str, Any]], *, road: str | None,
-                estate: str | None, name_factor: float = 1.0) -> list[tuple[float, dict[str, Any]]]:
-    """Places with their confidence, best first (ties: the more specific place first)."""
-    scored = []
-    for place in places:
-        s = score_place(parsed, place, road=road, estate=estate)
-        if s is not None:
-            scored.append((round(s * name_factor, 3), place))
-    scored.sort(key=lambda t: (-t[0], -_SPECIFICITY[t[1]["kind"]], t[1]["id"]))
-    return scored

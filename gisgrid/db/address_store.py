@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 from gisgrid.db.bulk import copy_rows
@@ -157,3 +157,58 @@ def road_point(session: Session, road: str) -> tuple[float, float] | None:
         WHERE r.name = :road LIMIT 1
     """), {"road": road}).first()
     return None if row is None else (float(row[0]), float(row[1]))
+
+
+# --- The gazetteer's sources (read once per address epoch) -----------------------------------
+
+_GAZETTEER_SQL = {
+    "buildings": """
+        SELECT b.id, b.name, b.estate, b.address, c.name AS community,
+               ST_X(pt) AS lon, ST_Y(pt) AS lat,
+               (SELECT count(*) FROM household h WHERE h.building_id = b.id) AS households
+        FROM building b LEFT JOIN admin_area c ON c.id = b.community_id,
+             ST_PointOnSurface(b.footprint) pt
+        ORDER BY b.id""",
+    "units": """
+        SELECT u.id, u.building_id, u.number, ST_X(u.entrance) AS lon, ST_Y(u.entrance) AS lat
+        FROM unit u ORDER BY u.id""",
+    "households": """
+        SELECT h.id, h.building_id, u.number AS unit_no, h.room, h.address,
+               ST_X(h.location) AS lon, ST_Y(h.location) AS lat
+        FROM household h JOIN unit u ON u.id = h.unit_id ORDER BY h.id""",
+    "shops": """
+        SELECT s.id, s.name, s.address, c.name AS community,
+               ST_X(s.location) AS lon, ST_Y(s.location) AS lat
+        FROM shop s LEFT JOIN admin_area c ON c.id = s.community_id ORDER BY s.id""",
+    "resources": """
+        SELECT r.id, r.name, r.kind, ST_X(r.location) AS lon, ST_Y(r.location) AS lat
+        FROM resource r ORDER BY r.id""",
+    "areas": """
+        SELECT a.id, a.code, a.name, a.level, p.name AS parent,
+               ST_X(pt) AS lon, ST_Y(pt) AS lat
+        FROM admin_area a LEFT JOIN admin_area p ON p.id = a.parent_id,
+             ST_PointOnSurface(a.boundary) pt
+        ORDER BY a.id""",
+    "roads": """
+        SELECT r.name, r.kind, ST_AsBinary(r.geom) AS wkb FROM address_road r ORDER BY r.name""",
+    # Named places: the business and special grids of active plans (夫子庙商圈网格), with
+    # the shops and buildings inside them (their mass, for the grids they span).
+    "places": """
+        SELECT g.name, g.kind, ST_X(pt) AS lon, ST_Y(pt) AS lat,
+               ARRAY(SELECT s.id FROM shop s WHERE ST_Intersects(g.boundary, s.location)) AS shops
+        FROM grid g JOIN plan p ON p.id = g.plan_id, ST_PointOnSurface(g.boundary) pt
+        WHERE p.status = 'active' AND g.kind <> 'residential' ORDER BY g.id""",
+}
+
+
+def gazetteer_sources(conn: Session | Connection) -> dict[str, list[Any]]:
+    """Everything the address gazetteer is built from, as rows, in one snapshot (the caller's
+    transaction): buildings with their household count, units, households (room and
+    address only: never residents' names), shops, resources, areas, roads, named places."""
+    return {key: conn.execute(text(sql)).all() for key, sql in _GAZETTEER_SQL.items()}
+
+
+def address_epoch(conn: Session | Connection) -> int:
+    """The address epoch (migration 0008): moves on every committed change to the registry
+    or what it is made of."""
+    return int(conn.execute(text("SELECT value FROM address_epoch WHERE id = 1")).scalar_one())

@@ -4,16 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gisgrid.address.parse import (
-    ParsedAddress,
-    closest_name,
-    estate_key,
-    name_similarity,
-    normalise_address,
-    parse_address,
-    rank_places,
-    score_place,
-)
+from gisgrid.address.parse import ParsedAddress, estate_key, normalise_address, parse_address
 
 FULL = "陕西省榆林市榆阳区长城路12号金林小区3号楼2单元501室"
 CANONICAL = ParsedAddress(road="长城路", house_no=12, estate="金林小区", building_no=3, unit_no=2,
@@ -73,57 +64,3 @@ def test_canonical_form_writes_every_component_back() -> None:
 def test_estate_key_ignores_a_trailing_xiaoqu_and_width() -> None:
     assert estate_key("金林小区") == estate_key("金林") == estate_key("金林 小区") == "金林"
     assert estate_key(None) is None
-
-
-def test_name_similarity_is_one_for_equal_names_and_lower_for_typos() -> None:
-    assert name_similarity("长城路", "长城路") == 1.0
-    assert 0.6 < name_similarity("长城路", "长成路") < 1.0
-    assert name_similarity("", "长城路") == 0.0
-
-
-def test_closest_name_returns_exact_names_and_refuses_far_ones() -> None:
-    assert closest_name("长城路", ["长城路", "长成路"]) == ("长城路", 1.0)
-    assert closest_name("长成路", ["长城路"])[0] == "长城路"
-    assert closest_name("火星路", ["长城路", "文化路"]) == (None, 0.0)
-    assert closest_name("夫子庙巷", ["长城路"]) == (None, 0.0)
-
-
-def _place(pid: int, kind: str, **kw: object) -> dict[str, object]:
-    base = {"id": pid, "kind": kind, "road": None, "house_no": None, "estate": None,
-            "building_no": None, "unit_no": None}
-    return {**base, **kw}
-
-
-PLACES = [
-    _place(1, "building", road="长城路", house_no=12, estate="金林", building_no=3),
-    _place(2, "unit", road="长城路", house_no=12, estate="金林", building_no=3, unit_no=2),
-    _place(3, "unit", road="长城路", house_no=12, estate="金林", building_no=3, unit_no=1),
-    _place(4, "building", road="长城路", house_no=14, estate="金林", building_no=4),
-    _place(5, "estate", estate="金林"),
-]
-
-
-def test_the_unit_asked_for_ranks_first_with_full_confidence() -> None:
-    ranked = rank_places(parse_address(FULL), PLACES, road="长城路", estate="金林")
-    assert ranked[0] == (1.0, PLACES[1])
-    assert all(p["id"] != 3 for _, p in ranked)          # another unit contradicts: dropped
-
-
-def test_without_a_unit_the_building_matches_and_units_are_not_offered() -> None:
-    ranked = rank_places(parse_address("长城路12号金林小区3号楼"), PLACES, road="长城路", estate="金林")
-    assert ranked[0] == (1.0, PLACES[0])
-    assert {p["kind"] for _, p in ranked} <= {"building", "estate"}
-
-
-def test_a_partial_agreement_scores_below_one() -> None:
-    # The door says building 3 but the estate-building pair says 4: building 4 still
-    # shares the estate and number, the door of building 3 agrees on the door only.
-    parsed = parse_address("长城路12号金林小区4号楼")
-    assert score_place(parsed, PLACES[3], road="长城路", estate="金林") == pytest.approx(4 / 7)
-    assert score_place(parsed, PLACES[0], road="长城路", estate="金林") is None
-
-
-def test_fuzzy_names_scale_the_confidence() -> None:
-    ranked = rank_places(parse_address("金林小区3号楼"), PLACES, road=None, estate="金林",
-                         name_factor=0.8)
-    assert ranked[0][0] == 0.8 and ranked[0][1]["id"] == 1
