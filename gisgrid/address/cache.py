@@ -1,7 +1,7 @@
 """The gazetteer a server keeps, and when it builds it again.
 
 :class:`AddressCache` holds one :class:`~gisgrid.address.gazetteer.Gazetteer` (built in
-about a second from the registry) until the *address epoch* moves (migration 0008: a
+about a second from the registry) until the *address epoch* moves (migration 0007: a
 counter that triggers bump on every committed change to streets, buildings, units,
 households, shops, resources, areas and the registry tables) or the lookup epoch (named
 places are the business grids), checked at most every

@@ -209,6 +209,6 @@ def gazetteer_sources(conn: Session | Connection) -> dict[str, list[Any]]:
 
 
 def address_epoch(conn: Session | Connection) -> int:
-    """The address epoch (migration 0008): moves on every committed change to the registry
+    """The address epoch (migration 0007): moves on every committed change to the registry
     or what it is made of."""
     return int(conn.execute(text("SELECT value FROM address_epoch WHERE id = 1")).scalar_one())
