@@ -153,8 +153,9 @@ def redraw_draft(session: Session, plan_id: int, *, expected_version: int,
     lo0, hi0 = plan_bounds(session, plan_id)
     bounds = check_bounds((lo0 if min_households is None else min_households,
                            hi0 if max_households is None else max_households))
-    chosen = _community_ids(session, plan_id, communities)
+    chosen = _community_ids(session, communities)
     rows = store.residential_grids(session, plan_id, community_ids=chosen)
+    _require_grids(plan_id, communities, chosen, rows)
     broken = [r for r in rows if not bounds[0] <= r.households <= bounds[1]]
     targets = chosen if chosen is not None else sorted({r.community_id for r in broken})
     out = RedrawResult(plan_id, expected_version, False, dry_run, bounds,
@@ -186,7 +187,7 @@ def redraw_draft(session: Session, plan_id: int, *, expected_version: int,
     return out
 
 
-def _community_ids(session: Session, plan_id: int, codes: Sequence[str] | None) -> list[int] | None:
+def _community_ids(session: Session, codes: Sequence[str] | None) -> list[int] | None:
     if codes is None:
         return None
     ids: list[int] = []
@@ -195,12 +196,17 @@ def _community_ids(session: Session, plan_id: int, codes: Sequence[str] | None) 
         if level != "community":
             raise InvalidInputError(f"{code} is a {level}, not a community")
         ids.append(area_id)
-    have = {r.community_id for r in store.residential_grids(session, plan_id, community_ids=ids)}
-    missing = [c for c, i in zip(dict.fromkeys(codes), ids, strict=True) if i not in have]
+    return ids
+
+
+def _require_grids(plan_id: int, codes: Sequence[str] | None, ids: list[int] | None,
+                   rows: list[Any]) -> None:
+    """A community named for the redraw must have residential grids in the plan."""
+    have = {r.community_id for r in rows}
+    missing = [c for c, i in zip(dict.fromkeys(codes or ()), ids or (), strict=True) if i not in have]
     if missing:
         raise NotFoundError(f"plan {plan_id} has no residential grid in community {missing[0]}",
                             details={"communities": missing})
-    return ids
 
 
 def _breach(row: Any, bounds: tuple[int, int]) -> dict[str, Any]:

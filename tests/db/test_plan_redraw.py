@@ -7,6 +7,7 @@ Each test runs in a transaction rolled back at its end; the new estate of
 from __future__ import annotations
 
 import pytest
+import shapely
 from estates import build_estate, community, vacant_block
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -177,6 +178,11 @@ def test_refusals_change_nothing(session: Session) -> None:
     with pytest.raises(NotFoundError):
         redraw_draft(session, 987654, expected_version=1)
     assert _state(session, plan) == before
+    one_grid = create_draft(session, scope="610802", name="one grid", source="upload", grids=[
+        {"geometry": shapely.box(109.7, 38.29, 109.701, 38.291), "community": xueyuan}])
+    _, wenhua = community(session, "文化社区")
+    with pytest.raises(NotFoundError, match=f"no residential grid in community {wenhua}"):
+        redraw_draft(session, one_grid, expected_version=1, communities=[xueyuan, wenhua])
     active = _active(session)
     with pytest.raises(PlanNotDraftError):
         redraw_draft(session, active, expected_version=session.execute(text(
