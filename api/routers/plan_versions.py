@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from shapely.geometry import shape
 
 from api.deps import SessionDep
 from api.schemas.errors import route_responses
-from api.schemas.plans import Plan, PlanDiff, PlanEdit, PlanGenerated
+from api.schemas.plans import Plan, PlanDiff, PlanEdit, PlanGenerated, PlanRedraw
 from gisgrid.db import plan_store, queries
 from gisgrid.errors import InvalidInputError
 from gisgrid.io.geojson import geometry_problems, read_features
 from gisgrid.plans.activation import activate_plan
+from gisgrid.plans.redraw import redraw_draft
 from gisgrid.plans.versions import apply_edit, create_draft, diff_plans, generate_community
 
 router = APIRouter(prefix="/v1/plans", tags=["plan versions"])
@@ -51,6 +52,21 @@ class EditRequest(BaseModel):
     area: dict[str, Any] | None = Field(None, description="move: GeoJSON polygon (e.g. a block)")
     boundary: dict[str, Any] | None = Field(None, description="replace: GeoJSON polygon")
     community: str | None = Field(None, description="renumber: community code")
+
+
+AreaCode = Annotated[str, StringConstraints(min_length=1, max_length=12)]
+
+
+class RedrawRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(description="The plan version the redraw is made on (optimistic lock)")
+    community: AreaCode | Annotated[list[AreaCode], Field(max_length=500)] | None = Field(
+        None, description="Community code(s) to redraw (default: every community "
+                                          "with a residential grid outside the bounds)")
+    min_households: int | None = Field(None, ge=0, le=1_000_000, description="default: the plan's")
+    max_households: int | None = Field(None, ge=1, le=1_000_000, description="default: the plan's")
+    dry_run: bool = Field(False, description="Propose only: nothing is written")
 
 
 class ActivateRequest(BaseModel):
@@ -109,6 +125,20 @@ def edit(plan_id: int, body: EditRequest, session: SessionDep) -> dict[str, Any]
         raise InvalidInputError(f"{body.op} needs {', '.join(missing)}")
     result = apply_edit(session, plan_id, body.op, expected_version=body.version, **args)
     session.commit()
+    return result.to_dict()
+
+
+# Documented, not re-validated: the answer carries GeoJSON geometries, sent as built.
+@router.post("/{plan_id}/redraw", summary="Redraw a draft's grids that broke their household bounds, "
+                                          "moving the fewest households",
+             responses=route_responses(400, 404, 409, 422, 503, ok=PlanRedraw))
+def redraw(plan_id: int, body: RedrawRequest, session: SessionDep) -> Any:
+    communities = [body.community] if isinstance(body.community, str) else body.community
+    result = redraw_draft(session, plan_id, expected_version=body.version, communities=communities,
+                          min_households=body.min_households, max_households=body.max_households,
+                          dry_run=body.dry_run)
+    if result.written:
+        session.commit()
     return result.to_dict()
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from geojson_pydantic import Feature, FeatureCollection
 from pydantic import BaseModel, Field
@@ -180,3 +180,77 @@ class PlanDiff(BaseModel):
     after: int
     households: Moves
     shops: Moves
+
+
+class BoundBreach(BaseModel):
+    """A residential grid whose household count is outside the bounds."""
+
+    id: int
+    code: str
+    name: str
+    community: str = Field(description="Community code")
+    households: int
+    bound: Literal["min", "max"]
+    limit: int
+
+
+class RedrawnGrid(BaseModel):
+    """A grid the redraw reshapes (``changed``: keeps code, uid and team) or adds (``new``)."""
+
+    label: str = Field(description="The grid's code, or new-1, new-2... for new grids")
+    status: Literal["changed", "new"]
+    id: int | None
+    code: str | None
+    name: str | None
+    community: str
+    blocks: list[int | str] = Field(description="The blocks (cut from the community's streets) it holds")
+    households_before: int
+    households: int
+    shops: int
+    geometry: dict[str, Any] = Field(description="GeoJSON Polygon or MultiPolygon, lon/lat WGS84")
+
+
+class RemovedGrid(BaseModel):
+    """A grid the redraw removes; ``to`` took most of its area (and its part-time workers)."""
+
+    id: int
+    code: str
+    name: str
+    community: str
+    households_before: int
+    to: str
+
+
+class RedrawViolation(Violation):
+    """A grid whose bounds the redraw could not meet."""
+
+    community: str
+
+
+class RedrawProposal(BaseModel):
+    grids: list[RedrawnGrid]
+    removed: list[RemovedGrid]
+    violations: list[RedrawViolation]
+
+
+class RedrawMoved(BaseModel):
+    """What changes grid: households, shops and blocks."""
+
+    households: int
+    shops: int
+    blocks: int
+
+
+class PlanRedraw(BaseModel):
+    """A redraw of a draft's grids that broke their household bounds."""
+
+    plan_id: int
+    version: int = Field(description="The plan's version after the call (unchanged by a dry run)")
+    written: bool
+    dry_run: bool
+    bounds: HouseholdBounds
+    communities: list[str] = Field(description="Codes of the communities redrawn")
+    out_of_bounds: list[BoundBreach]
+    proposal: RedrawProposal
+    moved: RedrawMoved
+    notes: list[str]

@@ -1,4 +1,4 @@
-"""``gisgrid plan``: plan versions from the command line (list, create, generate, edit,
+"""``gisgrid plan``: plan versions from the command line (list, create, generate, redraw, edit,
 activate, diff). Every command that writes takes ``--dry-run``: it runs the whole change
 in a transaction, prints the result, and rolls it back."""
 
@@ -94,6 +94,57 @@ def edit_cmd(plan: int, op: Annotated[str, typer.Argument(help="merge, split or 
         raise typer.BadParameter(f"op must be one of {', '.join(args)}")
     with _session(dry_run) as s:
         _print(apply_edit(s, plan, op, expected_version=version, actor="cli", **args[op]()).to_dict())
+
+
+@plan_app.command("redraw")
+def redraw_cmd(plan: int, version: Version,
+               community: Annotated[list[str] | None, typer.Option(
+                   help="Community code; repeat for several (default: every community with a grid "
+                        "out of bounds)")] = None,
+               min_households: Annotated[int | None, typer.Option("--min", help="Fewest households "
+                                                                 "per grid (default: the plan's)")] = None,
+               max_households: Annotated[int | None, typer.Option("--max", help="Most households "
+                                                                 "per grid (default: the plan's)")] = None,
+               as_json: Annotated[bool, typer.Option("--json", help="Print the whole answer, "
+                                                                    "GeoJSON included")] = False,
+               dry_run: DryRun = False) -> None:
+    """Fix a draft's grids that broke their household bounds, moving the fewest households."""
+    from gisgrid.plans.redraw import redraw_draft
+
+    with _session(dry_run) as s:
+        out = redraw_draft(s, plan, expected_version=version, communities=community,
+                           min_households=min_households, max_households=max_households,
+                           dry_run=dry_run, actor="cli").to_dict()
+        if as_json:
+            _print(out)
+        else:
+            typer.echo("\n".join(_redraw_lines(out)))
+
+
+def _redraw_lines(out: dict[str, Any]) -> list[str]:
+    """The redraw's facts for a person: grids out of bounds, the proposal, what moves, the version."""
+    lo, hi = out["bounds"]["min"], out["bounds"]["max"]
+    head = (f"plan {out['plan_id']}: redrawn, now version {out['version']}" if out["written"]
+            else f"plan {out['plan_id']}: nothing written, still version {out['version']}")
+    lines = [head, f"bounds: {lo}-{hi} households per grid; communities: "
+                   f"{', '.join(out['communities']) or '-'}",
+             f"grids out of bounds: {len(out['out_of_bounds'])}"]
+    lines += [f"  {g['code']} {g['name']}: {g['households']} households, "
+              f"{'below the minimum' if g['bound'] == 'min' else 'above the maximum'} {g['limit']}"
+              for g in out["out_of_bounds"]]
+    prop = out["proposal"]
+    lines.append(f"proposal: {len(prop['grids'])} grids changed or new, {len(prop['removed'])} removed")
+    lines += [f"  {g['status']:<8}{g['code'] or g['label']} {g['name'] or ''}"
+              f"{' (' + g['label'] + ')' if g['status'] == 'new' else ''}: "
+              f"blocks {', '.join(map(str, g['blocks']))}; {g['households_before']} -> "
+              f"{g['households']} households" for g in prop["grids"]]
+    lines += [f"  removed {g['code']} {g['name']}: its area goes to {g['to']}" for g in prop["removed"]]
+    lines += [f"  not fixed: {v['grid']} {v['kind']} ({v['households']} households): {v['suggestion']}"
+              for v in prop["violations"]]
+    moved = out["moved"]
+    lines.append(f"moved: {moved['households']} households, {moved['shops']} shops "
+                 f"({moved['blocks']} blocks)")
+    return lines + [f"note: {n}" for n in out["notes"]]
 
 
 @plan_app.command("activate")

@@ -106,15 +106,23 @@ def bump_version(session: Session, plan_id: int, *, expected: int) -> int:
     """), {"id": plan_id, "v": expected}).scalar_one_or_none()
     if new is not None:
         return int(new)
+    check_version(session, plan_id, expected=expected)
+    raise StaleVersionError(f"plan {plan_id} changed while being edited: reload it and edit again")
+
+
+def check_version(session: Session, plan_id: int, *, expected: int) -> None:
+    """Refuse as :func:`bump_version` does (no plan, not a draft, stale version), moving
+    nothing: for a dry run, which must answer as the real edit would but write nothing."""
     row = session.execute(text("SELECT status, version FROM plan WHERE id = :id"),
                           {"id": plan_id}).one_or_none()
     if row is None:
         raise NotFoundError(f"plan {plan_id} does not exist")
     if row.status != "draft":
         raise PlanNotDraftError(f"plan {plan_id} is {row.status}; only drafts can be edited")
-    raise StaleVersionError(
-        f"plan {plan_id} is at version {row.version}, not {expected}: reload it and edit again",
-        details={"current_version": row.version, "sent_version": expected})
+    if row.version != expected:
+        raise StaleVersionError(
+            f"plan {plan_id} is at version {row.version}, not {expected}: reload it and edit again",
+            details={"current_version": row.version, "sent_version": expected})
 
 
 def grid_rows(session: Session, plan_id: int, grid_ids: list[int]) -> list[Any]:
@@ -191,6 +199,31 @@ def community_inputs(session: Session, community_id: int) -> dict[str, Any]:
     return {"boundary": shapely.from_wkb(bytes(boundary)),
             "streets": [shapely.from_wkb(bytes(w)) for w in streets],
             "households": [(x, y) for x, y in homes]}
+
+
+def residential_grids(session: Session, plan_id: int, *,
+                      community_ids: list[int] | None = None) -> list[Any]:
+    """A plan's residential grids (all, or of some communities) with uid, community,
+    boundary (WKB) and the households inside each now (by location, as the diff counts)."""
+    return session.execute(text("""
+        SELECT g.id, g.uid, g.code, g.seq, g.name, g.community_id, c.code AS community_code,
+               ST_AsBinary(g.boundary) AS wkb,
+               (SELECT count(*) FROM household h WHERE ST_Covers(g.boundary, h.location)) AS households
+        FROM grid g JOIN admin_area c ON c.id = g.community_id
+        WHERE g.plan_id = :p AND g.kind = 'residential'
+          AND (CAST(:c AS int[]) IS NULL OR g.community_id = ANY(CAST(:c AS int[])))
+        ORDER BY g.code
+    """), {"p": plan_id, "c": community_ids}).all()
+
+
+def points_in(session: Session, area: shapely.Geometry) -> tuple[int, int]:
+    """(households, shops) located in an area (lon/lat), counted as the diff counts them."""
+    row = session.execute(text(f"""
+        WITH a AS (SELECT ST_GeomFromWKB(:wkb, {STORAGE_SRID}) AS g)
+        SELECT (SELECT count(*) FROM household h, a WHERE ST_Covers(a.g, h.location)) AS households,
+               (SELECT count(*) FROM shop s, a WHERE ST_Covers(a.g, s.location)) AS shops
+    """), {"wkb": _wkb(area)}).one()
+    return int(row.households), int(row.shops)
 
 
 def plan_grid_shapes(session: Session, plan_id: int, *, community_id: int | None = None) -> list[Any]:
