@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from gisgrid.assign.plan import assign_plan
 from gisgrid.coverage.plan import require_coverage
 from gisgrid.db.audit_store import record_event
+from gisgrid.db.engine import note_lookup_change
 from gisgrid.db.models import Plan
 from gisgrid.errors import ConflictError, NotFoundError
 
@@ -57,6 +58,7 @@ def activate_plan(session: Session, plan_id: int, *, effective_from: dt.date | N
         ) from exc
     # Households and shops now answer to this plan's grids: store who owns what.
     assigned = assign_plan(session, plan.id)
+    note_lookup_change(session)     # lookups answer from this plan once this commits
     record_event(session, "activate", "plan", plan.id, actor=actor,
           details={"effective_from": start.isoformat(), "retired": [p.id for p in previous],
                    "unassigned_households": len(assigned.unassigned_households)})
