@@ -25,7 +25,8 @@ from gisgrid.address.parse import ParsedAddress, closest_name, estate_key, parse
 from gisgrid.crs import from_wgs84
 from gisgrid.db import address_store as store
 from gisgrid.errors import AddressNotFoundError, InvalidInputError
-from gisgrid.lookup.point import json_loads, lookup_points_json, today
+from gisgrid.lookup.point import json_loads, lookup_points_json
+from gisgrid.rules import today
 
 __all__ = ["lookup_address", "lookup_addresses"]
 

@@ -98,7 +98,7 @@ def edit_cmd(plan: int, op: Annotated[str, typer.Argument(help="merge, split or 
 
 @plan_app.command("activate")
 def activate_cmd(plan: int, effective_from: Annotated[str | None, typer.Option(
-        help="YYYY-MM-DD (default today)")] = None, dry_run: DryRun = False) -> None:
+        help="YYYY-MM-DD (default: today in China, UTC+8)")] = None, dry_run: DryRun = False) -> None:
     """Activate a draft; refused when its coverage check fails."""
     from gisgrid.db.queries import get_plan
     from gisgrid.plans.activation import activate_plan
