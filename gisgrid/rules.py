@@ -1,15 +1,93 @@
-"""Domain rules written once for every layer: which day is today.
+"""Domain rules written once for every layer: who owns a point, which day is today.
 
-Each rule here used to be written in several places, and the copies drifted. Every
-layer may import this module, and every caller uses it: every default date (lookups,
-address lookups, activation, the CLI and the API) uses :func:`today`.
+Each rule here used to be written in several places, and the copies drifted (a
+household on a shared edge was assigned to one grid and counted in two). Every layer
+may import this module, and every caller uses it: the in-memory and stored assignment,
+lookups, counts and diffs use :func:`owner_key` / :func:`owner_order_sql`; every
+default date uses :func:`today`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-__all__ = ["CHINA_TZ", "today", "utc_now"]
+__all__ = ["BASE_KINDS", "BASE_KINDS_SQL", "CHINA_TZ", "is_base", "owner_key", "owner_order_sql",
+           "stateless_owner_key", "today", "utc_now"]
+
+# -- who owns a point ---------------------------------------------------------------------
+#
+# Why: every household and shop must have exactly one grid whose team answers for it
+# (人在格上、事在格中). Residential and special grids are the *base* grids that own
+# points; business grids (the Fuzimiao merchants' grid) are overlays: a shop inside one
+# belongs to its base grid AND is listed by the overlay, a household never belongs to
+# an overlay. A point on an edge (or vertex) shared by several base grids, or inside a
+# special grid laid over a residential one, is held by all of them; it is owned by the
+# one whose (code, id) sorts first. Codes are unique within a plan and survive plan
+# versions, so the owner does not change when a grid is merely copied into a draft; the
+# id only breaks ties between plans. Everything that says where a point belongs (the
+# stored assignment, lookups, per-grid counts, size checks, diffs) follows this one
+# order, so a household is counted in exactly the grid it is assigned to.
+#
+# A point that no base grid holds but a business grid does (a gap in the residential
+# layer, reported by the coverage check) is owned by nobody; a lookup still names that
+# business grid as its ``grid``, so that the caller reaches a team (its key sorts after
+# every base grid's).
+
+#: The grid kinds that own households and shops; the other kind (business) overlays them.
+BASE_KINDS = ("residential", "special")
+#: :data:`BASE_KINDS` as an SQL list, for ``kind IN ...``.
+BASE_KINDS_SQL = "(" + ", ".join(f"'{k}'" for k in BASE_KINDS) + ")"
+
+
+def is_base(kind: str) -> bool:
+    """Whether grids of this kind own points (residential, special) rather than overlay them."""
+    return kind in BASE_KINDS
+
+
+def owner_key(kind: str, code: str, grid_id: int) -> tuple[bool, str, int]:
+    """Sort key of the stored grids holding a point: the smallest owns it.
+
+    Base grids before business overlays, then by code, then by id; the same order as
+    :func:`owner_order_sql`.
+
+    Examples
+    --------
+    >>> holders = [("residential", "610802002001004", 9), ("business", "610802002001001", 3),
+    ...            ("residential", "610802002001003", 12)]
+    >>> min(holders, key=lambda g: owner_key(*g))
+    ('residential', '610802002001003', 12)
+    """
+    return (not is_base(kind), code, grid_id)
+
+
+def owner_order_sql(alias: str = "g") -> str:
+    """The ``ORDER BY`` terms that put a point's owner first among grids ``alias`` of a plan.
+
+    PostgreSQL sorts false before true, as Python does, so this is :func:`owner_key`.
+
+    Examples
+    --------
+    >>> owner_order_sql("g")
+    "(g.kind NOT IN ('residential', 'special')), g.code, g.id"
+    """
+    return f"({alias}.kind NOT IN {BASE_KINDS_SQL}), {alias}.code, {alias}.id"
+
+
+def stateless_owner_key(grid_id: Any) -> tuple[str, str]:
+    """Sort key of the grids holding a point where grids are only user-given ids.
+
+    ``POST /v1/assign`` knows no codes or kinds: the grid whose id sorts first *as
+    text* owns a shared edge (then by ``repr``, so ``1`` and ``"1"`` still have one
+    order), so the same request always gets the same owner whatever the ids' types.
+
+    Examples
+    --------
+    >>> sorted([10, 9, "a"], key=stateless_owner_key)
+    [10, 9, 'a']
+    """
+    return (str(grid_id), repr(grid_id))
+
 
 # -- which day is today -------------------------------------------------------------------
 
