@@ -1,18 +1,24 @@
-"""Domain rules written once for every layer: who owns a point, which day is today.
+"""Domain rules written once for every layer: who owns a point, which day is today, grid sizes.
 
 Each rule here used to be written in several places, and the copies drifted (a
 household on a shared edge was assigned to one grid and counted in two). Every layer
-may import this module, and every caller uses it: the in-memory and stored assignment,
-lookups, counts and diffs use :func:`owner_key` / :func:`owner_order_sql`; every
-default date uses :func:`today`.
+may import this module (it imports nothing of gisgrid but the errors), and every
+caller uses it: the in-memory and stored assignment, lookups, counts and diffs use
+:func:`owner_key` / :func:`owner_order_sql`; every default date uses :func:`today`;
+plans, coverage checks, planning and the planner's map use
+:data:`DEFAULT_HOUSEHOLD_BOUNDS` and :func:`check_household_bounds`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["BASE_KINDS", "BASE_KINDS_SQL", "CHINA_TZ", "is_base", "owner_key", "owner_order_sql",
+from gisgrid.errors import InvalidInputError
+
+__all__ = ["BASE_KINDS", "BASE_KINDS_SQL", "CHINA_TZ", "DEFAULT_HOUSEHOLD_BOUNDS",
+           "check_household_bounds", "fill_household_bounds", "is_base", "owner_key", "owner_order_sql",
            "stateless_owner_key", "today", "utc_now"]
 
 # -- who owns a point ---------------------------------------------------------------------
@@ -121,3 +127,53 @@ def today(now: dt.datetime | None = None) -> dt.date:
     if now.tzinfo is None:
         now = now.replace(tzinfo=dt.UTC)
     return now.astimezone(CHINA_TZ).date()
+
+
+# -- how many households a grid holds -----------------------------------------------------
+
+#: Households per grid (min, max), inclusive (规模适度): the Yuyang practice and the default
+#: of every plan; each plan stores its own bounds (``plan.household_min``/``household_max``).
+DEFAULT_HOUSEHOLD_BOUNDS = (100, 600)
+
+
+def check_household_bounds(bounds: Sequence[Any]) -> tuple[int, int]:
+    """Household bounds as ``(min, max)`` whole numbers, ``0 <= min <= max`` and ``max >= 1``.
+
+    Raises
+    ------
+    InvalidInputError
+        Not two whole numbers, or out of order (a 400 ``invalid_input`` in the API).
+
+    Examples
+    --------
+    >>> check_household_bounds((100, 600))
+    (100, 600)
+    """
+    try:
+        lo, hi = (int(v) for v in bounds)
+        whole = all(int(v) == v for v in bounds)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"household bounds must be two whole numbers (min, max), "
+                                f"got {bounds!r}") from None
+    if not whole or lo < 0 or hi < 1 or lo > hi:
+        raise InvalidInputError(f"household bounds must be whole numbers with 0 <= min <= max and "
+                                f"max >= 1, got {tuple(bounds)!r}",
+                                details={"min": bounds[0], "max": bounds[1]})
+    return lo, hi
+
+
+def fill_household_bounds(given: Sequence[int | None] | None,
+                          fallback: Sequence[int]) -> tuple[int, int]:
+    """Bounds as given, each missing value (None) taken from ``fallback``, then checked.
+
+    How every caller reads a plan's bounds: the plan's stored bounds (or, for a new
+    draft, its source's) unless the caller names others.
+
+    Examples
+    --------
+    >>> fill_household_bounds((None, 400), (100, 600))
+    (100, 400)
+    """
+    low, high = given if given is not None else (None, None)
+    return check_household_bounds((fallback[0] if low is None else low,
+                                   fallback[1] if high is None else high))

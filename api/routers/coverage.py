@@ -142,8 +142,8 @@ def plan_coverage(
     plan_id: int,
     session: SessionDep,
     sliver_width_m: float = Query(1.0, ge=0, le=100),
-    min_households: int = Query(plan_cov.DEFAULT_HOUSEHOLD_BOUNDS[0], ge=0),
-    max_households: int = Query(plan_cov.DEFAULT_HOUSEHOLD_BOUNDS[1], ge=0),
+    min_households: int | None = Query(None, description="Size check's minimum (default: the plan's)"),
+    max_households: int | None = Query(None, description="Size check's maximum (default: the plan's)"),
 ) -> dict[str, Any]:
     result = plan_cov.plan_coverage(session, plan_id, sliver_width_m=sliver_width_m,
                                           household_bounds=(min_households, max_households))

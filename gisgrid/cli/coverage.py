@@ -171,8 +171,10 @@ def repair_cmd(
 @coverage_app.command("plan")
 def plan_cmd(
     plan_id: Annotated[int, typer.Argument(help="Plan id (gisgrid's /v1/plans lists them)")],
-    min_households: Annotated[int, typer.Option(min=0)] = 100,
-    max_households: Annotated[int, typer.Option(min=0)] = 600,
+    min_households: Annotated[int | None, typer.Option(help="Size check's minimum "
+                                                       "(default: the plan's)")] = None,
+    max_households: Annotated[int | None, typer.Option(help="Size check's maximum "
+                                                       "(default: the plan's)")] = None,
     as_json: JsonOpt = False,
     limit: Annotated[int, typer.Option(min=1, help="Rows of the table")] = 50,
 ) -> None:

@@ -18,7 +18,8 @@ from gisgrid.errors import NotFoundError
 
 def plan_row(session: Session, plan_id: int) -> Any:
     row = session.execute(text("""
-        SELECT p.id, p.name, p.status, p.scope_id, p.district_code, a.level AS scope_level
+        SELECT p.id, p.name, p.status, p.scope_id, p.district_code, a.level AS scope_level,
+               p.household_min, p.household_max
         FROM plan p JOIN admin_area a ON a.id = p.scope_id WHERE p.id = :p
     """), {"p": plan_id}).one_or_none()
     if row is None:

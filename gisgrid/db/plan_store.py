@@ -33,9 +33,11 @@ def area_ids(session: Session, code: str) -> tuple[int, str, str]:
 
 
 def plan_header(session: Session, plan_id: int) -> Any:
-    """(id, scope_id, district_code, name, status, version) of a plan, or NotFoundError."""
+    """(id, scope_id, district_code, name, status, version, household_min, household_max)
+    of a plan, or NotFoundError."""
     row = session.execute(text("""
-        SELECT id, scope_id, district_code, name, status, version FROM plan WHERE id = :p
+        SELECT id, scope_id, district_code, name, status, version, household_min, household_max
+        FROM plan WHERE id = :p
     """), {"p": plan_id}).one_or_none()
     if row is None:
         raise NotFoundError(f"plan {plan_id} does not exist")
@@ -53,16 +55,23 @@ def active_plan_id(session: Session, *, scope_id: int) -> int | None:
                            {"s": scope_id}).scalar_one_or_none()
 
 
+def plan_bounds(session: Session, plan_id: int) -> tuple[int, int]:
+    """The household bounds (min, max) a plan stores for its grids."""
+    row = plan_header(session, plan_id)
+    return int(row.household_min), int(row.household_max)
+
+
 def insert_plan(session: Session, *, scope_id: int, district_code: str, name: str,
                 parent_id: int | None, author: str | None, note: str | None,
-                effective_from: dt.date | None) -> int:
+                effective_from: dt.date | None, household_bounds: tuple[int, int]) -> int:
     return int(session.execute(text("""
         INSERT INTO plan (scope_id, district_code, name, status, parent_id, author, note,
-                          effective_from)
-        VALUES (:scope, :district, :name, 'draft', :parent, :author, :note, :eff)
+                          effective_from, household_min, household_max)
+        VALUES (:scope, :district, :name, 'draft', :parent, :author, :note, :eff, :low, :high)
         RETURNING id
     """), {"scope": scope_id, "district": district_code, "name": name, "parent": parent_id,
-           "author": author, "note": note, "eff": effective_from}).scalar_one())
+           "author": author, "note": note, "eff": effective_from,
+           "low": household_bounds[0], "high": household_bounds[1]}).scalar_one())
 
 
 def copy_grids(session: Session, *, source: int, target: int) -> int:

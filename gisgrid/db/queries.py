@@ -22,7 +22,8 @@ GEOJSON_DIGITS = 7
 
 _PLAN_COLUMNS = """
     p.id, p.name, p.status, p.effective_from, p.effective_to, p.parent_id, p.author,
-    p.note, p.version, p.created_at, a.code AS scope_code, a.name AS scope_name,
+    p.note, p.version, p.created_at, p.household_min, p.household_max,
+    a.code AS scope_code, a.name AS scope_name,
     a.level AS scope_level,
     (SELECT count(*) FROM grid g WHERE g.plan_id = p.id) AS grids
 """
@@ -37,6 +38,7 @@ def _plan_dict(row: Any) -> dict[str, Any]:
         "effective_to": m["effective_to"].isoformat() if m["effective_to"] else None,
         "parent_id": m["parent_id"], "author": m["author"], "note": m["note"],
         "version": m["version"], "created_at": m["created_at"].isoformat(), "grids": m["grids"],
+        "household_bounds": {"min": m["household_min"], "max": m["household_max"]},
     }
 
 
