@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.errors import install_error_handlers
 from api.lookup_lane import LookupFastLane
@@ -25,31 +24,9 @@ from api.routers import (
 )
 from api.routers.maps import install_maps
 from gisgrid.address.cache import AddressCache
-from gisgrid.db.engine import make_engine, make_sessionmaker, resolve_database_url
+from gisgrid.db.engine import make_engine, make_sessionmaker, on_lookup_change, resolve_database_url
 from gisgrid.lookup.cache import LookupCache
 from gisgrid.settings import Settings
-
-_READS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-class InvalidateLookupsAfterWrites:
-    """ASGI middleware: after any request that may write (not GET/HEAD/OPTIONS), the
-    lookup cache checks the database before its next answer, so this server's own
-    changes (an activated plan, a new team) are answered at once. Plain ASGI, not
-    ``BaseHTTPMiddleware``: it adds nothing measurable to a lookup."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            if scope["type"] == "http" and scope["method"] not in _READS:
-                for name in ("lookups", "addresses"):
-                    cache = getattr(scope["app"].state, name, None)
-                    if cache is not None:
-                        cache.invalidate()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -65,6 +42,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.lookups = LookupCache(engine, refresh_s=settings.server.lookup_refresh_s)
         app.state.addresses = AddressCache(engine, app.state.lookups,
                                            refresh_s=settings.server.lookup_refresh_s)
+        # A request whose committed unit of work changed what lookups answer (a plan
+        # activated: gisgrid.db.engine.note_lookup_change) makes the next lookup check
+        # the database first, so this server answers its own change at once; stateless
+        # requests and draft edits leave the cache alone.
+        # The address cache answers with the point lookups' grids, so it follows them.
+        on_lookup_change(app.state.sessionmaker, lambda: (app.state.lookups.invalidate(),
+                                                          app.state.addresses.invalidate()))
         # Everything made so far lives as long as the app: keep it out of the cyclic
         # collector's full passes (a 100,000-point batch triggers some, a noticeable part
         # of its time: see bench/README.md, lookup).
@@ -88,6 +72,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    plan_versions):
         app.include_router(module.router)
     install_maps(app, settings.server)
-    app.add_middleware(InvalidateLookupsAfterWrites)
     app.add_middleware(LookupFastLane)     # added last: runs first
     return app

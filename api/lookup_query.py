@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from gisgrid.lookup.point import DEFAULT_NEAR_M, checked_point
 
 _COORDSYS_DOC = "Coordinate system of lon/lat: wgs84 (default), cgcs2000, gcj02 or bd09."
-DATE_DOC = "Answer with the plans in force on this day (default: today)."
+DATE_DOC = "Answer with the plans in force on this day (default: today in China, UTC+8)."
 _NEAR_DOC = "Another grid within this many metres makes the point near_boundary."
 
 

@@ -45,7 +45,8 @@ from gisgrid.db.lookup_store import grids_in_force  # noqa: E402
 from gisgrid.demo.load import load_demo  # noqa: E402
 from gisgrid.errors import OutsideCoverageError  # noqa: E402
 from gisgrid.lookup.index import LookupIndex  # noqa: E402
-from gisgrid.lookup.point import lookup_point, lookup_point_json, today  # noqa: E402
+from gisgrid.lookup.point import lookup_point, lookup_point_json  # noqa: E402
+from gisgrid.rules import today  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -32,6 +32,7 @@ from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box
 from shapely.strtree import STRtree
 
 from gisgrid.crs import gcj02_to_wgs84
+from gisgrid.rules import DEFAULT_HOUSEHOLD_BOUNDS
 
 GENERATOR_VERSION = "1.0.0"
 DEFAULT_OUT = Path(__file__).resolve().parent / "demo" / "yuyang.gpkg"
@@ -58,7 +59,8 @@ UNIT_WIDTH, DEPTH = 14.0, 12.0    # m of façade per unit (entrance), building d
 SIZE_P = (0.14, 0.27, 0.31, 0.17, 0.07, 0.04)   # household sizes 1..6 (mean ≈ 2.8)
 
 # --- grids -------------------------------------------------------------------------------
-GRID_MIN, GRID_MAX, GRID_TARGET = 100, 600, 300   # households per residential grid
+# Households per residential grid: the plans' default bounds (gisgrid.rules), and a target.
+(GRID_MIN, GRID_MAX), GRID_TARGET = DEFAULT_HOUSEHOLD_BOUNDS, 300
 
 # --- named cases from the report -----------------------------------------------------
 JINLIN = dict(estate="金林小区", buildings=30, units=77, households=5144, residents=14720,

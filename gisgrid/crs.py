@@ -36,6 +36,8 @@ __all__ = [
     "bd09_to_gcj02",
     "bd09_to_wgs84",
     "from_wgs84",
+    "geometry_from_wgs84",
+    "geometry_to_wgs84",
     "gcj02_to_bd09",
     "gcj02_to_wgs84",
     "to_wgs84",
@@ -417,6 +419,60 @@ def from_wgs84(lon: Any, lat: Any, coordsys: str) -> _Coords:
     (116.384047, 39.913345)
     """
     return _FROM_WGS84[_check_coordsys(coordsys)](lon, lat)
+
+
+def _convert_geometry(geom: Any, convert: Callable[..., Any], coordsys: str) -> Any:
+    if geom is None or coordsys in ("wgs84", "cgcs2000"):   # identity (module docstring)
+        return geom
+    return shapely.transform(geom, lambda xy: np.column_stack(convert(xy[:, 0], xy[:, 1])))
+
+
+def geometry_to_wgs84(geom: Any, coordsys: str) -> Any:
+    """A geometry (or an array of them) in ``coordsys``, vertex by vertex in WGS84 lon/lat.
+
+    The one conversion of geometry that arrives in any of :data:`COORDSYS` (API bodies,
+    CLI files), so every entry point puts the same input on the same WGS84 coordinates.
+    ``None`` stays None; in ``wgs84`` or ``cgcs2000`` the input is returned as it is.
+
+    Parameters
+    ----------
+    geom : shapely.Geometry or array_like of them, or None
+        Lon/lat geometry in ``coordsys`` (2D: a Z coordinate is dropped).
+    coordsys : str
+        One of :data:`COORDSYS`.
+
+    Returns
+    -------
+    shapely.Geometry or numpy.ndarray
+        The same shape of result, in WGS84.
+
+    Raises
+    ------
+    UnknownCoordsysError
+        If ``coordsys`` is not one of :data:`COORDSYS`.
+
+    Examples
+    --------
+    >>> g = geometry_to_wgs84(shapely.Point(116.38404722455657, 39.91334545536069), "gcj02")
+    >>> round(g.x, 6), round(g.y, 6)
+    (116.377817, 39.911954)
+    """
+    return _convert_geometry(geom, _TO_WGS84[_check_coordsys(coordsys)], coordsys)
+
+
+def geometry_from_wgs84(geom: Any, coordsys: str) -> Any:
+    """A WGS84 geometry (or an array of them) converted vertex by vertex to ``coordsys``.
+
+    The reverse of :func:`geometry_to_wgs84`, for every response and file written in the
+    caller's coordsys (ring orientation is kept).
+
+    Examples
+    --------
+    >>> g = geometry_from_wgs84(shapely.Point(116.377817, 39.911954), "gcj02")
+    >>> round(g.x, 6), round(g.y, 6)
+    (116.384047, 39.913345)
+    """
+    return _convert_geometry(geom, _FROM_WGS84[_check_coordsys(coordsys)], coordsys)
 
 
 def utm_epsg_for(lon: float, lat: float) -> int:

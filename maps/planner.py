@@ -17,6 +17,7 @@ from typing import Any
 import folium
 from branca.element import Element
 
+from gisgrid.rules import DEFAULT_HOUSEHOLD_BOUNDS
 from maps import assets
 from maps.pages import (
     OVERLAY_PANE,
@@ -27,7 +28,6 @@ from maps.pages import (
 )
 from maps.tiles import TileSpec
 
-DEFAULT_BOUNDS = (100, 600)
 STREET_PANE = "gisgridStreets"  # above residential fills, below overlays and defects
 DEFECT_PANE = "gisgridDefects"  # on top, so small gaps and slivers stay clickable
 TOP_MOVES = 5
@@ -78,7 +78,7 @@ def render_planner_map(
     grids: dict,
     *,
     tiles: TileSpec | None,
-    household_bounds: tuple[int, int] = DEFAULT_BOUNDS,
+    household_bounds: tuple[int, int] = DEFAULT_HOUSEHOLD_BOUNDS,
     streets: dict | None = None,
     coverage: dict | None = None,
     diff: dict | None = None,

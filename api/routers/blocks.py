@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import shapely
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
@@ -15,7 +14,7 @@ from api.schemas import Coordsys
 from api.schemas.errors import GEOJSON, route_responses
 from api.schemas.geometry import BlockCollection
 from gisgrid.blocks.polygonize import DEFAULT_TOLERANCE_M, SLIVER_RULE, TOLERANCE_RULE, polygonize_blocks
-from gisgrid.crs import to_wgs84
+from gisgrid.crs import geometry_to_wgs84
 from gisgrid.errors import InvalidGeoJSONError
 from gisgrid.io.geojson import geometry_problems, read_features
 
@@ -38,10 +37,7 @@ def _boundary(doc: dict[str, Any], coordsys: str) -> shapely.Geometry:
     problems = geometry_problems(geom, "boundary", orientation=False)
     if problems:
         raise InvalidGeoJSONError(problems[0], details={"problems": problems[:50]})
-    boundary = shape(geom)
-    if coordsys == "wgs84":
-        return boundary
-    return shapely.transform(boundary, lambda xy: np.column_stack(to_wgs84(xy[:, 0], xy[:, 1], coordsys)))
+    return geometry_to_wgs84(shape(geom), coordsys)
 
 
 def _without_ids(doc: dict[str, Any]) -> dict[str, Any]:

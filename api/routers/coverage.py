@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import shapely
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
@@ -26,7 +25,7 @@ from api.schemas.errors import route_responses
 from gisgrid.coverage import plan as plan_cov
 from gisgrid.coverage.check import CoverageReport, check_coverage
 from gisgrid.coverage.repair import RepairResult, repair_coverage
-from gisgrid.crs import from_wgs84, to_wgs84
+from gisgrid.crs import geometry_from_wgs84, geometry_to_wgs84
 from gisgrid.db import queries
 from gisgrid.errors import ConflictError, InvalidGeoJSONError, InvalidInputError
 from gisgrid.io.geojson import geometry_problems, read_features
@@ -70,13 +69,7 @@ def _parent(doc: dict[str, Any], coordsys: str) -> shapely.Geometry:
         problems = [f"parent: a {geom['type']}; expected a Polygon or MultiPolygon"]
     if problems:
         raise InvalidGeoJSONError(problems[0], details={"problems": problems[:50]})
-    return _convert(shape(geom), to_wgs84, coordsys)
-
-
-def _convert(geom: Any, func: Any, coordsys: str) -> Any:
-    if coordsys == "wgs84" or geom is None:
-        return geom
-    return shapely.transform(geom, lambda xy: np.column_stack(func(xy[:, 0], xy[:, 1], coordsys)))
+    return geometry_to_wgs84(shape(geom), coordsys)
 
 
 def _read(doc: dict[str, Any], what: str, types: tuple[str, ...], coordsys: str) -> list[Any]:
@@ -103,7 +96,7 @@ def _inputs(body: _GridsRequest) -> dict[str, Any]:
 
 def _report_out(report: CoverageReport, coordsys: str) -> dict[str, Any]:
     for d in report.defects:
-        d.geometry = _convert(d.geometry, from_wgs84, coordsys)
+        d.geometry = geometry_from_wgs84(d.geometry, coordsys)
     return report.to_dict()
 
 
@@ -130,12 +123,12 @@ def check(body: CheckRequest) -> Any:
 
 
 def _repair_out(result: RepairResult, coordsys: str) -> dict[str, Any]:
-    result.grids = [(gid, _convert(g, from_wgs84, coordsys)) for gid, g in result.grids]
+    result.grids = [(gid, geometry_from_wgs84(g, coordsys)) for gid, g in result.grids]
     for step in result.steps:
-        step.geometry = _convert(step.geometry, from_wgs84, coordsys)
+        step.geometry = geometry_from_wgs84(step.geometry, coordsys)
     for report in (result.before, result.after):
         for d in report.defects:
-            d.geometry = _convert(d.geometry, from_wgs84, coordsys)
+            d.geometry = geometry_from_wgs84(d.geometry, coordsys)
     return result.to_dict()
 
 
@@ -158,8 +151,8 @@ def plan_coverage(
     plan_id: int,
     session: SessionDep,
     sliver_width_m: float = Query(1.0, ge=0, le=100),
-    min_households: int = Query(plan_cov.DEFAULT_HOUSEHOLD_BOUNDS[0], ge=0),
-    max_households: int = Query(plan_cov.DEFAULT_HOUSEHOLD_BOUNDS[1], ge=0),
+    min_households: int | None = Query(None, description="Size check's minimum (default: the plan's)"),
+    max_households: int | None = Query(None, description="Size check's maximum (default: the plan's)"),
 ) -> Any:
     result = plan_cov.plan_coverage(session, plan_id, sliver_width_m=sliver_width_m,
                                           household_bounds=(min_households, max_households))

@@ -28,8 +28,8 @@ from gisgrid.lookup.point import (
     check_near,
     outside_error,
     parse_points,
-    today,
 )
+from gisgrid.rules import today
 
 router = APIRouter(prefix="/v1/lookup", tags=["lookup"])
 

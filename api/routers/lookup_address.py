@@ -21,7 +21,7 @@ from api.schemas.lookup import AddressLookup, BatchAddressLookup
 from gisgrid.address.cache import AddressCache
 from gisgrid.address.lookup import MAX_BATCH, MAX_QUERY, lookup_address, lookup_addresses
 from gisgrid.errors import InvalidInputError, InvalidJSONError
-from gisgrid.lookup.point import today
+from gisgrid.rules import today
 
 router = APIRouter(prefix="/v1/lookup", tags=["lookup"])
 

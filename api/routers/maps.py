@@ -13,6 +13,7 @@ from api.schemas.errors import HTML, route_responses
 from gisgrid.coverage.plan import plan_coverage
 from gisgrid.db import queries
 from gisgrid.plans.versions import diff_plans
+from gisgrid.rules import fill_household_bounds
 from gisgrid.settings import ServerSettings
 from maps.assets import DEFAULT_STATIC_PREFIX, SETUP_HINT, missing_assets
 from maps.pages import render_grid_map
@@ -64,10 +65,12 @@ def plan_map(plan_id: int, request: Request, session: SessionDep) -> HTMLRespons
             summary="Planner's map: grid sizes against the bounds, streets, defects, diff",
             responses=route_responses(400, 404, 422, 503, media_type=HTML))
 def planner_map(plan_id: int, request: Request, session: SessionDep,
-                min_households: int = Query(100, ge=0),
-                max_households: int = Query(600, ge=0)) -> HTMLResponse:
+                min_households: int | None = Query(None, description="Default: the plan's"),
+                max_households: int | None = Query(None, description="Default: the plan's")
+                ) -> HTMLResponse:
     plan = queries.get_plan(session, plan_id)
-    bounds = (min_households, max_households)
+    stored = plan["household_bounds"]
+    bounds = fill_household_bounds((min_households, max_households), (stored["min"], stored["max"]))
     coverage = plan_coverage(session, plan_id, household_bounds=bounds)
     parent = plan["parent_id"]
     page = render_planner_map(

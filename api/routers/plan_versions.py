@@ -22,6 +22,10 @@ from gisgrid.plans.versions import apply_edit, create_draft, diff_plans, generat
 router = APIRouter(prefix="/v1/plans", tags=["plan versions"])
 
 
+_MIN_DOC = "Fewest households a grid may hold"
+_MAX_DOC = "Most households a grid may hold"
+
+
 class DraftRequest(BaseModel):
     scope: str = Field(description="Code of the area the plan covers, e.g. 610802")
     name: str
@@ -31,13 +35,15 @@ class DraftRequest(BaseModel):
     author: str | None = None
     note: str | None = None
     effective_from: dt.date | None = None
+    min_households: int | None = Field(None, description=_MIN_DOC + " (default: the copied plan's)")
+    max_households: int | None = Field(None, description=_MAX_DOC + " (default: the copied plan's)")
 
 
 class GenerateRequest(BaseModel):
     version: int
     community: str
-    min_households: int = Field(100, ge=1)
-    max_households: int = Field(600, ge=1)
+    min_households: int | None = Field(None, description=_MIN_DOC + " (default: the plan's)")
+    max_households: int | None = Field(None, description=_MAX_DOC + " (default: the plan's)")
 
 
 class EditRequest(BaseModel):
@@ -93,7 +99,8 @@ def create(body: DraftRequest, session: SessionDep) -> dict[str, Any]:
         props = [f.get("properties") or {} for f in (body.grids or {}).get("features", [])]
         grids = [{**p, "geometry": g} for p, (_, g) in zip(props, feats, strict=True)]
     plan_id = create_draft(session, scope=body.scope, name=body.name, source=body.source, grids=grids,
-                           author=body.author, note=body.note, effective_from=body.effective_from)
+                           author=body.author, note=body.note, effective_from=body.effective_from,
+                           household_bounds=(body.min_households, body.max_households))
     session.commit()
     return queries.get_plan(session, plan_id)
 

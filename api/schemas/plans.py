@@ -21,6 +21,13 @@ class PlanScope(BaseModel):
     level: AreaLevel
 
 
+class HouseholdBounds(BaseModel):
+    """Households per residential grid, inclusive."""
+
+    min: int
+    max: int
+
+
 class Plan(BaseModel):
     """One plan version (a "generation" of the grid layout of its scope)."""
 
@@ -38,6 +45,8 @@ class Plan(BaseModel):
     # be re-written by pydantic, "+00:00" becoming "Z").
     created_at: str = Field(json_schema_extra={"format": "date-time"})
     grids: int = Field(description="Number of grids")
+    household_bounds: HouseholdBounds = Field(description="Households per residential grid the plan "
+                                              "holds its grids to (规模适度), inclusive")
 
 
 class PlanList(BaseModel):
@@ -112,13 +121,6 @@ class PlanEdit(BaseModel):
     grids: list[GridCounts]
     removed: list[int] = Field(description="Ids of grids the edit deleted")
     notes: list[str]
-
-
-class HouseholdBounds(BaseModel):
-    """Households per residential grid, inclusive."""
-
-    min: int
-    max: int
 
 
 class ProposalSummary(BaseModel):

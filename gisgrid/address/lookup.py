@@ -28,6 +28,7 @@ from gisgrid.crs import from_wgs84
 from gisgrid.db.address_store import gazetteer_sources
 from gisgrid.errors import AddressNotFoundError, InvalidInputError
 from gisgrid.lookup import point
+from gisgrid.rules import today
 
 __all__ = ["MAX_BATCH", "MAX_QUERY", "address_context", "lookup_address", "lookup_addresses", "resolve"]
 
@@ -38,7 +39,7 @@ MAX_QUERY = 500
 
 def _day(on: dt.date | None) -> dt.date:
     # The one place the address lookup takes today's date (the point lookup's rule).
-    return on or point.today()
+    return on or today()
 
 
 def _parsed(tokens: Tokens) -> dict[str, Any]:

@@ -2,8 +2,9 @@
 
 A point strictly inside one grid belongs to it. A point on an edge (or a vertex) shared
 by several grids is ``on_boundary``; all those grids are its ``candidates`` and the
-owner is chosen by a fixed rule (the candidate whose id sorts first, as text), so the
-same input always gives the same answer. A point in no grid gets ``None``.
+owner is chosen by a fixed rule (the candidate whose id sorts first, as text:
+:func:`gisgrid.rules.stateless_owner_key`, the owner rule where grids have no code), so
+the same input always gives the same answer. A point in no grid gets ``None``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 
 import numpy as np
 import shapely
+
+from gisgrid.rules import stateless_owner_key
 
 
 @dataclass
@@ -27,10 +30,6 @@ class Assignment:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def _owner(candidate_ids: list[Any]) -> Any:
-    return min(candidate_ids, key=lambda gid: (str(gid), repr(gid)))
 
 
 def assign_points(grids: Sequence[tuple[Any, Any]], points: Sequence[tuple[Any, Any]]) -> list[Assignment]:
@@ -65,10 +64,10 @@ def assign_points(grids: Sequence[tuple[Any, Any]], points: Sequence[tuple[Any, 
                 touching.add(p)
     out = []
     for i, (pid, _) in enumerate(points):
-        cands = sorted((grid_ids[g] for g in hits.get(i, [])), key=lambda gid: (str(gid), repr(gid)))
+        cands = sorted((grid_ids[g] for g in hits.get(i, [])), key=stateless_owner_key)
         out.append(Assignment(
             id=pid,
-            grid=_owner(cands) if cands else None,
+            grid=cands[0] if cands else None,         # the owner: first by the rule
             on_boundary=bool(cands) and (len(cands) > 1 or i in touching),
             candidates=cands,
         ))

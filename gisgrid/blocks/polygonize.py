@@ -46,7 +46,7 @@ from gisgrid.blocks.linework import (
     merge_slivers,
     node_lines,
 )
-from gisgrid.crs import LocalEqualArea, from_wgs84
+from gisgrid.crs import LocalEqualArea, geometry_from_wgs84
 from gisgrid.errors import EmptyInputError, InvalidGeometryError
 
 __all__ = ["DEFAULT_TOLERANCE_M", "NODING_GRID_M", "SLIVER_RULE", "TOLERANCE_RULE", "Block",
@@ -137,9 +137,8 @@ class BlockSet:
         ring orientation, exteriors counter-clockwise).
         """
         geoms = np.array([b.geometry for b in self.blocks], dtype=object)
-        if coordsys != "wgs84" and len(geoms):
-            geoms = shapely.transform(geoms, lambda xy: np.column_stack(from_wgs84(xy[:, 0], xy[:, 1],
-                                                                                   coordsys)))
+        if len(geoms):
+            geoms = geometry_from_wgs84(geoms, coordsys)
         features = [{"type": "Feature", "id": b.id,
                      "properties": {"id": b.id, "area_m2": round(b.area_m2, 3)},
                      "geometry": json.loads(g)}

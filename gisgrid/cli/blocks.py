@@ -7,21 +7,13 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
-import shapely
 import typer
 
 from gisgrid.blocks.polygonize import DEFAULT_TOLERANCE_M, polygonize_blocks
 from gisgrid.cli.common import fail
-from gisgrid.crs import COORDSYS, to_wgs84
+from gisgrid.crs import COORDSYS, geometry_to_wgs84
 from gisgrid.errors import GisGridError
 from gisgrid.io.streets import DEFAULT_HIGHWAYS, read_boundary, read_streets
-
-
-def _to_wgs84(geoms: object, coordsys: str) -> object:
-    if coordsys == "wgs84":
-        return geoms
-    return shapely.transform(geoms, lambda xy: np.column_stack(to_wgs84(xy[:, 0], xy[:, 1], coordsys)))
 
 
 def blocks_cmd(
@@ -45,7 +37,8 @@ def blocks_cmd(
     try:
         lines = read_streets(streets, highways=classes, layer=layer)
         area = read_boundary(boundary)
-        result = polygonize_blocks(_to_wgs84(area, coordsys), _to_wgs84(lines.geometry.to_numpy(), coordsys),
+        result = polygonize_blocks(geometry_to_wgs84(area, coordsys),
+                                   geometry_to_wgs84(lines.geometry.to_numpy(), coordsys),
                                    tolerance_m=tolerance)
         doc = result.to_feature_collection(coordsys)
     except GisGridError as exc:

@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import shapely
 import typer
 
@@ -19,7 +18,7 @@ from gisgrid.cli.common import fail as _fail
 from gisgrid.cli.common import new_app
 from gisgrid.cli.common import session as _session
 from gisgrid.coverage.check import CoverageReport, check_coverage
-from gisgrid.crs import COORDSYS, from_wgs84, to_wgs84
+from gisgrid.crs import COORDSYS, geometry_from_wgs84, geometry_to_wgs84
 from gisgrid.errors import GisGridError, InvalidInputError
 from gisgrid.io.geojson import read_features
 
@@ -36,12 +35,6 @@ SliverOpt = Annotated[float, typer.Option("--sliver-width", min=0, help="Pieces 
 CoordsysOpt = Annotated[str, typer.Option(help="Lon/lat system of the files: " + ", ".join(COORDSYS))]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the report as JSON (the API's shape)")]
 _POLYGONS = ("Polygon", "MultiPolygon")
-
-
-def _convert(geoms: Any, func: Any, coordsys: str) -> Any:
-    if coordsys == "wgs84" or geoms is None:
-        return geoms
-    return shapely.transform(geoms, lambda xy: np.column_stack(func(xy[:, 0], xy[:, 1], coordsys)))
 
 
 def read_layer(path: Path, *, id_field: str = "id", geometry_types: tuple[str, ...] = _POLYGONS,
@@ -72,14 +65,14 @@ def read_layer(path: Path, *, id_field: str = "id", geometry_types: tuple[str, .
     if wrong:
         raise InvalidInputError(f"{path.name}: {', '.join(wrong)} geometries; expected "
                                 f"{' or '.join(geometry_types)}")
-    geoms = _convert(frame.geometry.to_numpy(), to_wgs84, coordsys)
+    geoms = geometry_to_wgs84(frame.geometry.to_numpy(), coordsys)
     return list(zip(frame[id_field].tolist(), geoms, strict=True))
 
 
 def read_parent(path: Path, coordsys: str) -> shapely.Geometry:
     from gisgrid.io.streets import read_boundary
 
-    return _convert(read_boundary(path), to_wgs84, coordsys)
+    return geometry_to_wgs84(read_boundary(path), coordsys)
 
 
 def _short(text: str, width: int) -> str:
@@ -109,7 +102,7 @@ def _emit(report: CoverageReport, as_json: bool, coordsys: str, limit: int,
           extra: dict[str, Any] | None = None) -> None:
     if as_json:
         for d in report.defects:
-            d.geometry = _convert(d.geometry, from_wgs84, coordsys)
+            d.geometry = geometry_from_wgs84(d.geometry, coordsys)
         sys.stdout.write(json.dumps({**report.to_dict(), **(extra or {})}, ensure_ascii=False) + "\n")
     else:
         typer.echo(_table(report, limit))
@@ -165,7 +158,7 @@ def repair_cmd(
     for step in result.steps:
         typer.echo(f"{step.action:<16}{step.message}")
     if output is not None:
-        result.grids = [(gid, _convert(g, from_wgs84, coordsys)) for gid, g in result.grids]
+        result.grids = [(gid, geometry_from_wgs84(g, coordsys)) for gid, g in result.grids]
         output.write_text(json.dumps(result.to_dict()["grids"], ensure_ascii=False), encoding="utf-8")
     where = f"written to {output}" if output else "dry run: nothing written (use --output)"
     counts = ", ".join(f"{n} {k}" for k, n in result.after.counts().items()) or "no defect left"
@@ -178,8 +171,10 @@ def repair_cmd(
 @coverage_app.command("plan")
 def plan_cmd(
     plan_id: Annotated[int, typer.Argument(help="Plan id (gisgrid's /v1/plans lists them)")],
-    min_households: Annotated[int, typer.Option(min=0)] = 100,
-    max_households: Annotated[int, typer.Option(min=0)] = 600,
+    min_households: Annotated[int | None, typer.Option(help="Size check's minimum "
+                                                       "(default: the plan's)")] = None,
+    max_households: Annotated[int | None, typer.Option(help="Size check's maximum "
+                                                       "(default: the plan's)")] = None,
     as_json: JsonOpt = False,
     limit: Annotated[int, typer.Option(min=1, help="Rows of the table")] = 50,
 ) -> None:

@@ -100,7 +100,8 @@ def _lookup_file(session: Any, src: Path, out: Path | None, coordsys: str,
 def lookup(
     args: Annotated[list[str] | None, typer.Argument(help="LON LAT, or one address in quotes")] = None,
     coordsys: Annotated[str, typer.Option(help="wgs84, cgcs2000, gcj02 or bd09")] = "wgs84",
-    date: Annotated[str | None, typer.Option(help="Plans in force on this day, YYYY-MM-DD")] = None,
+    date: Annotated[str | None, typer.Option(help="Plans in force on this day, YYYY-MM-DD "
+                                                    "(default: today in China)")] = None,
     file: Annotated[Path | None, typer.Option("--file", help="CSV with lon,lat columns")] = None,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Output CSV")] = None,
 ) -> None:

@@ -17,6 +17,10 @@ from gisgrid.cli.common import new_app, session
 plan_app = new_app("Plan versions: drafts, edits, activation, diffs.")
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Do everything, print it, roll it back")]
 Version = Annotated[int, typer.Option("--version", help="The plan version you are editing")]
+MinHouseholds = Annotated[int | None, typer.Option(help="Fewest households a grid may hold "
+                                                   "(default: the plan's own bounds)")]
+MaxHouseholds = Annotated[int | None, typer.Option(help="Most households a grid may hold "
+                                                   "(default: the plan's own bounds)")]
 
 
 
@@ -44,8 +48,11 @@ def create_cmd(scope: Annotated[str, typer.Option(help="Area code, e.g. 610802")
                name: Annotated[str, typer.Option(help="Name of the new version")],
                upload: Annotated[Path | None, typer.Option(help="GeoJSON of grids (properties: "
                                                                  "community, name, kind, code)")] = None,
+               min_households: MinHouseholds = None, max_households: MaxHouseholds = None,
                dry_run: DryRun = False) -> None:
-    """Create a draft: a copy of the active plan, or the grids of a GeoJSON file."""
+    """Create a draft: a copy of the active plan, or the grids of a GeoJSON file.
+
+    The draft's household bounds are the active plan's unless given."""
     from gisgrid.db.queries import get_plan
     from gisgrid.io.geojson import read_features
     from gisgrid.plans.versions import create_draft
@@ -59,13 +66,14 @@ def create_cmd(scope: Annotated[str, typer.Option(help="Area code, e.g. 610802")
                  for f, (_, g) in zip(doc["features"], feats, strict=True)]
     with _session(dry_run) as s:
         plan_id = create_draft(s, scope=scope, name=name, grids=grids,
-                               source="upload" if upload else "copy_active", author="cli")
+                               source="upload" if upload else "copy_active", author="cli",
+                               household_bounds=(min_households, max_households))
         _print(get_plan(s, plan_id))
 
 
 @plan_app.command("generate")
-def generate_cmd(plan: int, community: str, version: Version,
-                 min_households: int = 100, max_households: int = 600, dry_run: DryRun = False) -> None:
+def generate_cmd(plan: int, community: str, version: Version, min_households: MinHouseholds = None,
+                 max_households: MaxHouseholds = None, dry_run: DryRun = False) -> None:
     """Regenerate one community's grids of a draft from its streets and households."""
     from gisgrid.plans.versions import generate_community
 
@@ -149,7 +157,7 @@ def _redraw_lines(out: dict[str, Any]) -> list[str]:
 
 @plan_app.command("activate")
 def activate_cmd(plan: int, effective_from: Annotated[str | None, typer.Option(
-        help="YYYY-MM-DD (default today)")] = None, dry_run: DryRun = False) -> None:
+        help="YYYY-MM-DD (default: today in China, UTC+8)")] = None, dry_run: DryRun = False) -> None:
     """Activate a draft; refused when its coverage check fails."""
     from gisgrid.db.queries import get_plan
     from gisgrid.plans.activation import activate_plan

@@ -10,9 +10,11 @@ overlay residential ones (ARCHITECTURE.md), so they are only checked for being v
 in one part, inside the parent and not overlapping each other.
 
 Households and shops of the scope outside every residential grid are reported as
-``unassigned_point`` defects; residential grids whose household counts fall outside
-the bounds (规模适度, default 100..600, the demo's rule) are listed apart: a size breach
-is a planning matter, not a coverage defect, so it does not fail the check.
+``unassigned_point`` defects; residential grids whose household counts (each household
+in its owner grid only, :mod:`gisgrid.rules`) fall outside the plan's stored bounds
+(规模适度, ``plan.household_min``..``household_max``, by default 100..600) are listed
+apart: a size breach is a planning matter, not a coverage defect, so it does not fail
+the check.
 
 Grids are named by their 15-digit code in every report (codes survive plan versions).
 """
@@ -30,13 +32,11 @@ from gisgrid.coverage.check import check_coverage
 from gisgrid.coverage.repair import RepairResult, repair_coverage
 from gisgrid.coverage.report import CoverageReport
 from gisgrid.db import coverage_store as store
-from gisgrid.errors import CoverageFailedError, InvalidInputError
+from gisgrid.errors import CoverageFailedError
+from gisgrid.rules import fill_household_bounds
 
-__all__ = ["DEFAULT_HOUSEHOLD_BOUNDS", "PlanCoverage", "plan_coverage", "repair_plan",
-           "require_coverage"]
+__all__ = ["PlanCoverage", "plan_coverage", "repair_plan", "require_coverage"]
 
-#: Households per residential grid (inclusive): the rule the Yuyang demo was drawn to.
-DEFAULT_HOUSEHOLD_BOUNDS = (100, 600)
 #: At most this many defects go into the details of a refused activation.
 _GATE_DEFECTS = 50
 _OVERLAY_KINDS = ("invalid", "empty", "duplicate", "multipart", "outside_parent", "overlap")
@@ -70,13 +70,6 @@ class PlanCoverage:
         }
 
 
-def _check_bounds(bounds: tuple[int, int]) -> tuple[int, int]:
-    low, high = (int(b) for b in bounds)
-    if low < 0 or high < low:
-        raise InvalidInputError(f"household bounds must be 0 <= min <= max, got {low}..{high}")
-    return low, high
-
-
 def _shapes(rows: list[Any], *, residential: bool) -> list[tuple[str, shapely.Geometry]]:
     return [(r.code, shapely.from_wkb(bytes(r.wkb))) for r in rows
             if (r.kind == "residential") == residential]
@@ -87,17 +80,22 @@ def plan_coverage(
     plan_id: int,
     *,
     sliver_width_m: float = 1.0,
-    household_bounds: tuple[int, int] = DEFAULT_HOUSEHOLD_BOUNDS,
+    household_bounds: tuple[int | None, int | None] | None = None,
 ) -> PlanCoverage:
     """Check a stored plan: tiling, overlays, unassigned households/shops, grid sizes.
+
+    ``household_bounds`` overrides the plan's stored bounds for the size check (a value
+    left None keeps the plan's).
 
     Raises
     ------
     NotFoundError
         No such plan.
+    InvalidInputError
+        Bounds out of order (see :func:`gisgrid.rules.check_household_bounds`).
     """
-    bounds = _check_bounds(household_bounds)
     plan = store.plan_row(session, plan_id)
+    bounds = fill_household_bounds(household_bounds, (plan.household_min, plan.household_max))
     rows = store.grids(session, plan_id)
     parent = store.parent(session, plan)
     overlays = _shapes(rows, residential=False)

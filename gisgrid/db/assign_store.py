@@ -40,6 +40,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gisgrid.errors import NotFoundError
+from gisgrid.rules import BASE_KINDS_SQL, owner_order_sql
 
 _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
 _COPY_TRAILER = struct.pack(">h", -1)
@@ -77,11 +78,12 @@ def plan_row(session: Session, plan_id: int) -> Any:
 
 
 def read_grids(session: Session, plan_id: int, *, business: bool) -> tuple[np.ndarray, np.ndarray]:
-    """(ids, polygons) of a plan's base or business grids, ordered by code then id."""
+    """(ids, polygons) of a plan's base or business grids, in owner order
+    (:func:`gisgrid.rules.owner_order_sql`): the raster gives a shared edge to the first."""
     rows = session.execute(text(f"""
-        SELECT id, ST_AsBinary(boundary) FROM grid
-        WHERE plan_id = :p AND (kind = 'business') = {'true' if business else 'false'}
-        ORDER BY code, id
+        SELECT g.id, ST_AsBinary(g.boundary) FROM grid g
+        WHERE g.plan_id = :p AND g.kind {'NOT IN' if business else 'IN'} {BASE_KINDS_SQL}
+        ORDER BY {owner_order_sql("g")}
     """), {"p": plan_id}).all()
     return (np.array([r[0] for r in rows], dtype=np.int64),
             np.asarray(shapely.from_wkb([bytes(r[1]) for r in rows]), dtype=object))

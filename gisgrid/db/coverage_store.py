@@ -12,12 +12,14 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from gisgrid.db.owners import owners_sql
 from gisgrid.errors import NotFoundError
 
 
 def plan_row(session: Session, plan_id: int) -> Any:
     row = session.execute(text("""
-        SELECT p.id, p.name, p.status, p.scope_id, p.district_code, a.level AS scope_level
+        SELECT p.id, p.name, p.status, p.scope_id, p.district_code, a.level AS scope_level,
+               p.household_min, p.household_max
         FROM plan p JOIN admin_area a ON a.id = p.scope_id WHERE p.id = :p
     """), {"p": plan_id}).one_or_none()
     if row is None:
@@ -70,14 +72,16 @@ def points_outside(session: Session, plan: Any) -> list[tuple[str, shapely.Point
 
 
 def size_breaches(session: Session, plan_id: int, bounds: tuple[int, int]) -> list[dict[str, Any]]:
+    """Residential grids whose households (each counted in its owner grid only, as the
+    stored assignment counts them: :mod:`gisgrid.rules`) fall outside ``bounds``."""
     low, high = bounds
-    rows = session.execute(text("""
-        SELECT g.code, g.name, count(h.id) AS households
-        FROM grid g LEFT JOIN household h
-          ON h.district_code = g.district_code AND ST_Covers(g.boundary, h.location)
+    rows = session.execute(text(f"""
+        WITH owned AS ({owners_sql("household", plan=":p")})
+        SELECT g.code, g.name, count(o.id) AS households
+        FROM grid g LEFT JOIN owned o ON o.grid_id = g.id
         WHERE g.plan_id = :p AND g.kind = 'residential'
         GROUP BY g.code, g.name
-        HAVING count(h.id) < :low OR count(h.id) > :high
+        HAVING count(o.id) < :low OR count(o.id) > :high
         ORDER BY g.code
     """), {"p": plan_id, "low": low, "high": high})
     return [{"grid": r.code, "name": r.name, "households": r.households,

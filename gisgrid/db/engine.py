@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from gisgrid.db.local import LocalCluster
 from gisgrid.errors import DatabaseUnavailableError
@@ -39,6 +39,40 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+#: ``Session.info`` key set by :func:`note_lookup_change`.
+LOOKUP_CHANGE = "gisgrid.lookup_change"
+
+
+def note_lookup_change(session: Session) -> None:
+    """Record that this unit of work changes what lookups answer.
+
+    Called by the service functions that write what a lookup reads of the plans in
+    force: activating a plan, loading the demo (and any future edit of a plan in force
+    or of a team). A server keeping lookups in memory learns of it when the unit of
+    work commits (:func:`on_lookup_change`) and answers the change at once; other
+    processes learn of it from the database's lookup epoch (migration 0004), which
+    remains the cross-process truth. Stateless requests and draft edits note nothing,
+    so they leave a server's lookup cache alone.
+    """
+    session.info[LOOKUP_CHANGE] = True
+
+
+def on_lookup_change(maker: sessionmaker[Session], callback: Callable[[], None]) -> None:
+    """Call ``callback()`` after every commit of a session from ``maker`` that noted a
+    lookup change (:func:`note_lookup_change`); a rollback forgets the note."""
+
+    def committed(session: Session) -> None:
+        if session.info.pop(LOOKUP_CHANGE, False):
+            callback()
+
+    def rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+        if previous_transaction.parent is None:       # the unit of work, not a savepoint
+            session.info.pop(LOOKUP_CHANGE, None)
+
+    event.listen(maker, "after_commit", committed)
+    event.listen(maker, "after_soft_rollback", rolled_back)
 
 
 @contextmanager

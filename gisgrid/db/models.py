@@ -38,6 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from gisgrid.rules import DEFAULT_HOUSEHOLD_BOUNDS
 from gisgrid.settings import STORAGE_SRID
 
 AREA_LEVELS = ("district", "subdistrict", "community")
@@ -92,6 +93,9 @@ class Plan(Base):
         # The rule "one active plan per scope at a time", kept by the database itself.
         Index("plan_one_active_per_scope", "scope_id", unique=True,
               postgresql_where=text("status = 'active'")),
+        # As gisgrid.rules.check_household_bounds, which callers meet first (a clear 400).
+        CheckConstraint("household_min >= 0 AND household_min <= household_max AND household_max >= 1",
+                        name="plan_household_bounds"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -106,6 +110,11 @@ class Plan(Base):
     note: Mapped[str | None] = mapped_column(Text)
     # Optimistic concurrency: every edit must name the version it read.
     version: Mapped[int] = mapped_column(Integer, server_default="1")
+    # Households per grid (规模适度), inclusive: this plan's size rule, used by its coverage
+    # check, by generation and by the planner's map; copied to drafts made from it
+    # (migration 0008). The default is gisgrid.rules.DEFAULT_HOUSEHOLD_BOUNDS.
+    household_min: Mapped[int] = mapped_column(Integer, server_default=str(DEFAULT_HOUSEHOLD_BOUNDS[0]))
+    household_max: Mapped[int] = mapped_column(Integer, server_default=str(DEFAULT_HOUSEHOLD_BOUNDS[1]))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     scope: Mapped[AdminArea] = relationship()

@@ -13,7 +13,9 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from gisgrid.db.owners import owners_sql
 from gisgrid.errors import NotFoundError, PlanNotDraftError, StaleVersionError
+from gisgrid.rules import BASE_KINDS_SQL
 from gisgrid.settings import STORAGE_SRID
 
 
@@ -31,9 +33,11 @@ def area_ids(session: Session, code: str) -> tuple[int, str, str]:
 
 
 def plan_header(session: Session, plan_id: int) -> Any:
-    """(id, scope_id, district_code, name, status, version) of a plan, or NotFoundError."""
+    """(id, scope_id, district_code, name, status, version, household_min, household_max)
+    of a plan, or NotFoundError."""
     row = session.execute(text("""
-        SELECT id, scope_id, district_code, name, status, version FROM plan WHERE id = :p
+        SELECT id, scope_id, district_code, name, status, version, household_min, household_max
+        FROM plan WHERE id = :p
     """), {"p": plan_id}).one_or_none()
     if row is None:
         raise NotFoundError(f"plan {plan_id} does not exist")
@@ -51,16 +55,23 @@ def active_plan_id(session: Session, *, scope_id: int) -> int | None:
                            {"s": scope_id}).scalar_one_or_none()
 
 
+def plan_bounds(session: Session, plan_id: int) -> tuple[int, int]:
+    """The household bounds (min, max) a plan stores for its grids."""
+    row = plan_header(session, plan_id)
+    return int(row.household_min), int(row.household_max)
+
+
 def insert_plan(session: Session, *, scope_id: int, district_code: str, name: str,
                 parent_id: int | None, author: str | None, note: str | None,
-                effective_from: dt.date | None) -> int:
+                effective_from: dt.date | None, household_bounds: tuple[int, int]) -> int:
     return int(session.execute(text("""
         INSERT INTO plan (scope_id, district_code, name, status, parent_id, author, note,
-                          effective_from)
-        VALUES (:scope, :district, :name, 'draft', :parent, :author, :note, :eff)
+                          effective_from, household_min, household_max)
+        VALUES (:scope, :district, :name, 'draft', :parent, :author, :note, :eff, :low, :high)
         RETURNING id
     """), {"scope": scope_id, "district": district_code, "name": name, "parent": parent_id,
-           "author": author, "note": note, "eff": effective_from}).scalar_one())
+           "author": author, "note": note, "eff": effective_from,
+           "low": household_bounds[0], "high": household_bounds[1]}).scalar_one())
 
 
 def copy_grids(session: Session, *, source: int, target: int) -> int:
@@ -166,14 +177,32 @@ def next_seq(session: Session, plan_id: int, community_id: int) -> int:
 
 
 def grid_counts(session: Session, grid_ids: list[int]) -> list[dict[str, Any]]:
-    """Households, residents and shops now inside each grid (by location)."""
-    rows = session.execute(text("""
-        SELECT g.id, g.code, g.name, g.kind, g.uid::text AS uid,
-               (SELECT count(*) FROM household h WHERE ST_Covers(g.boundary, h.location)) AS households,
-               (SELECT count(*) FROM shop s WHERE ST_Covers(g.boundary, s.location)) AS shops
-        FROM grid g WHERE g.id = ANY(:ids) ORDER BY g.code
-    """), {"ids": grid_ids})
-    return [dict(r._mapping) for r in rows]
+    """Households and shops now in each grid (by location), each counted in its owner grid.
+
+    The owner is chosen among all the base grids of the grid's plan (:mod:`gisgrid.rules`,
+    :func:`gisgrid.db.owners.owners_sql`), so counts agree with the stored assignment and
+    the plan's grid features; a business grid counts the shops it holds and no household.
+    """
+    rows: list[Any] = []
+    plans = session.execute(text("SELECT DISTINCT plan_id FROM grid WHERE id = ANY(:ids)"),
+                            {"ids": grid_ids}).scalars().all()
+    among = "s.id = ANY(:ids)"
+    for plan_id in plans:
+        # Owners counted once per grid, then joined (a correlated count would run the
+        # owner query again for every grid).
+        rows += session.execute(text(f"""
+            WITH hh AS (SELECT grid_id, count(*) AS n
+                        FROM ({owners_sql("household", plan=":plan", among=among)}) o GROUP BY grid_id),
+                 sh AS (SELECT grid_id, count(*) AS n
+                        FROM ({owners_sql("shop", plan=":plan", among=among)}) o GROUP BY grid_id)
+            SELECT g.id, g.code, g.name, g.kind, g.uid::text AS uid, coalesce(hh.n, 0) AS households,
+                   CASE WHEN g.kind IN {BASE_KINDS_SQL} THEN coalesce(sh.n, 0)
+                        ELSE (SELECT count(*) FROM shop s WHERE ST_Covers(g.boundary, s.location))
+                   END AS shops
+            FROM grid g LEFT JOIN hh ON hh.grid_id = g.id LEFT JOIN sh ON sh.grid_id = g.id
+            WHERE g.id = ANY(:ids) AND g.plan_id = :plan
+        """), {"ids": grid_ids, "plan": plan_id}).all()
+    return [dict(r._mapping) for r in sorted(rows, key=lambda r: r.code)]
 
 
 def street_geometry(session: Session, name: str) -> shapely.Geometry:
@@ -253,27 +282,22 @@ def update_code(session: Session, grid_id: int, *, code: str, seq: int, name: st
 
 
 def household_moves(session: Session, *, before: int, after: int, table: str) -> list[dict[str, Any]]:
-    """Households (or shops) whose base grid differs between two plans, grouped by move.
+    """Households (or shops) whose owner grid differs between two plans, grouped by move.
 
-    A grid is the same grid in both plans when its ``uid`` is the same, so renumbered
-    codes alone do not count as moves.
+    Each point's owner in each plan follows the one rule (:mod:`gisgrid.rules`), as the
+    stored assignment and the counts do. A grid is the same grid in both plans when its
+    ``uid`` is the same, so renumbered codes alone do not count as moves.
     """
-    assert table in ("household", "shop")
-    kinds = "('residential', 'special')"
     rows = session.execute(text(f"""
-        WITH owner AS (
-            SELECT t.id,
-                   (SELECT g.uid FROM grid g WHERE g.plan_id = :a AND g.kind IN {kinds}
-                      AND ST_Covers(g.boundary, t.location) ORDER BY g.code LIMIT 1) AS a,
-                   (SELECT g.uid FROM grid g WHERE g.plan_id = :b AND g.kind IN {kinds}
-                      AND ST_Covers(g.boundary, t.location) ORDER BY g.code LIMIT 1) AS b
-            FROM {table} t)
-        SELECT ga.code AS from_code, ga.name AS from_name, gb.code AS to_code, gb.name AS to_name,
-               count(*) AS n
-        FROM owner o
-        LEFT JOIN grid ga ON ga.plan_id = :a AND ga.uid = o.a
-        LEFT JOIN grid gb ON gb.plan_id = :b AND gb.uid = o.b
-        WHERE o.a IS DISTINCT FROM o.b
+        WITH a AS ({owners_sql(table, plan=":a")}), b AS ({owners_sql(table, plan=":b")}),
+        owner AS (
+            SELECT ga.uid AS a, gb.uid AS b, ga.code AS from_code, ga.name AS from_name,
+                   gb.code AS to_code, gb.name AS to_name
+            FROM a FULL JOIN b ON b.id = a.id
+            LEFT JOIN grid ga ON ga.id = a.grid_id
+            LEFT JOIN grid gb ON gb.id = b.grid_id)
+        SELECT from_code, from_name, to_code, to_name, count(*) AS n
+        FROM owner WHERE a IS DISTINCT FROM b
         GROUP BY 1, 2, 3, 4 ORDER BY n DESC, 1, 3
     """), {"a": before, "b": after})
     return [dict(r._mapping) for r in rows]

@@ -12,7 +12,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from gisgrid.db.owners import owners_sql
 from gisgrid.errors import InvalidInputError, NotFoundError
+from gisgrid.rules import BASE_KINDS_SQL
 from gisgrid.settings import STORAGE_SRID
 
 #: Decimal places of lon/lat in GeoJSON output: 7 digits is ~1 cm.
@@ -20,7 +22,8 @@ GEOJSON_DIGITS = 7
 
 _PLAN_COLUMNS = """
     p.id, p.name, p.status, p.effective_from, p.effective_to, p.parent_id, p.author,
-    p.note, p.version, p.created_at, a.code AS scope_code, a.name AS scope_name,
+    p.note, p.version, p.created_at, p.household_min, p.household_max,
+    a.code AS scope_code, a.name AS scope_name,
     a.level AS scope_level,
     (SELECT count(*) FROM grid g WHERE g.plan_id = p.id) AS grids
 """
@@ -35,6 +38,7 @@ def _plan_dict(row: Any) -> dict[str, Any]:
         "effective_to": m["effective_to"].isoformat() if m["effective_to"] else None,
         "parent_id": m["parent_id"], "author": m["author"], "note": m["note"],
         "version": m["version"], "created_at": m["created_at"].isoformat(), "grids": m["grids"],
+        "household_bounds": {"min": m["household_min"], "max": m["household_max"]},
     }
 
 
@@ -95,26 +99,38 @@ def grid_features(session: Session, plan_id: int, *, kind: str | None = None,
                   community: str | None = None) -> dict[str, Any]:
     """The grids of a plan as an RFC 7946 FeatureCollection, with household/shop counts.
 
-    Counts are by location (``ST_Covers``), so they are right for any plan version,
-    drafts included, without stored assignments.
+    Counts are by location, so they are right for any plan version, drafts included,
+    without stored assignments; each household and shop counts once, in its owner grid
+    (:mod:`gisgrid.rules`: on a shared edge the base grid first by code, then id), as
+    the stored assignment has it; shops count again in every business grid holding them.
     """
     get_plan(session, plan_id)  # 404 for an unknown plan rather than an empty collection
     if kind is not None and kind not in ("residential", "business", "special"):
         raise InvalidInputError(f"unknown grid kind {kind!r}")
+    # Owners of the points of the grids asked for (all the plan's when no filter).
+    among = None if kind is None and community is None else (
+        "s.plan_id = :plan AND (CAST(:kind AS text) IS NULL OR s.kind = :kind) AND "
+        "(CAST(:community AS text) IS NULL OR s.community_id IN "
+        "(SELECT id FROM admin_area WHERE code = :community))")
     rows = session.execute(text(f"""
+        WITH owned_h AS ({owners_sql("household", plan=":plan", among=among)}),
+             owned_s AS ({owners_sql("shop", plan=":plan", among=among)}),
+             hh AS (SELECT o.grid_id, count(*) AS n, sum(h.size) AS residents
+                    FROM owned_h o JOIN household h ON h.id = o.id GROUP BY o.grid_id),
+             sh AS (SELECT grid_id, count(*) AS n FROM owned_s GROUP BY grid_id)
         SELECT g.id, g.code, g.seq, g.name, g.kind, g.plan_id,
                c.code AS community_code, c.name AS community_name,
                round(ST_Area(g.boundary::geography)) AS area_m2,
-               (SELECT count(*) FROM household h WHERE ST_Covers(g.boundary, h.location))
-                   AS households,
-               (SELECT coalesce(sum(h.size), 0) FROM household h
-                   WHERE ST_Covers(g.boundary, h.location)) AS residents,
-               (SELECT count(*) FROM shop s WHERE ST_Covers(g.boundary, s.location)) AS shops,
+               coalesce(hh.n, 0) AS households, coalesce(hh.residents, 0) AS residents,
+               CASE WHEN g.kind IN {BASE_KINDS_SQL} THEN coalesce(sh.n, 0)
+                    ELSE (SELECT count(*) FROM shop s WHERE ST_Covers(g.boundary, s.location))
+               END AS shops,
                (SELECT json_object_agg(t.role, t.n) FROM (
                    SELECT role, count(*) AS n FROM grid_staff gs WHERE gs.grid_id = g.id
                    GROUP BY role) t) AS team,
                ST_AsGeoJSON(ST_ForcePolygonCCW(g.boundary), {GEOJSON_DIGITS}) AS geometry
         FROM grid g JOIN admin_area c ON c.id = g.community_id
+        LEFT JOIN hh ON hh.grid_id = g.id LEFT JOIN sh ON sh.grid_id = g.id
         WHERE g.plan_id = :plan
           AND (CAST(:kind AS text) IS NULL OR g.kind = :kind)
           AND (CAST(:community AS text) IS NULL OR c.code = :community)

@@ -211,6 +211,8 @@ def load_demo(session: Session, path: Path = DEMO_FILE, *, replace: bool = False
     summary.rows = {"admin_area": len(area_ids), "grid": len(grid_ids)}
     summary.rows["staff"] = _load_staff(session, frames["staff"], grid_ids, district)
     summary.rows.update(_load_points_and_things(session, frames, area_ids, district))
+    # Activation also notes the lookup change (areas, grids and teams all replaced) for a
+    # server's lookup cache: gisgrid.db.engine.note_lookup_change.
     activate_plan(session, plan.id, effective_from=plan.effective_from, actor="gisgrid demo")
     summary.rows.update(rebuild_address_registry(session, district_code=district))
     summary.plan_id = plan.id

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-import shapely
 from shapely.geometry import shape
 
-from gisgrid.crs import to_wgs84
+from gisgrid.crs import geometry_to_wgs84
 from gisgrid.errors import DuplicateIdError, InvalidGeoJSONError
 
 GEOMETRY_TYPES = ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon",
@@ -172,11 +170,5 @@ def read_features(doc: Any, *, what: str = "features",
         except (ValueError, TypeError) as exc:  # e.g. 2D and 3D positions mixed in one ring
             raise InvalidGeoJSONError(f"{what}.features[{i}]: unreadable coordinates ({exc})",
                                       details={"feature": i}) from exc
-    if coordsys != "wgs84":
-        geoms = [shapely.transform(g, lambda xy: _convert(xy, coordsys)) for g in geoms]
+    geoms = [geometry_to_wgs84(g, coordsys) for g in geoms]
     return [(fid, g) for (fid, _), g in zip(out, geoms, strict=True)]
-
-
-def _convert(xy: Any, coordsys: str) -> Any:
-    lon, lat = to_wgs84(xy[:, 0], xy[:, 1], coordsys)
-    return np.column_stack([lon, lat])

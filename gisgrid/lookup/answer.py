@@ -10,9 +10,10 @@ way. The answer (the contract of ``GET /v1/lookup``)::
 
 Rules:
 
-- ``grid`` is the base grid (residential or special) holding the point; on an edge
-  shared by several, the one whose code sorts first (then id). A point held only by a
-  business grid gets that grid.
+- ``grid`` is the point's owner by :func:`gisgrid.rules.owner_key` (the one rule of the
+  stored assignment, counts and diffs too): the base grid (residential or special)
+  holding the point; on an edge shared by several, the one whose code sorts first (then
+  id). A point held only by a business grid gets that grid.
 - ``overlays``: the business grids holding the point (the Fuzimiao merchants' grid),
   by code.
 - ``alternatives``: the other base grids within ``near_m`` metres (default 30), nearest
@@ -28,6 +29,7 @@ from collections.abc import Sequence
 
 from gisgrid.db.lookup_store import GridContext
 from gisgrid.errors import InvalidInputError
+from gisgrid.rules import is_base, owner_key
 
 __all__ = ["DEFAULT_NEAR_M", "MAX_NEAR_M", "assemble", "check_near", "distance_text",
            "simple_answer"]
@@ -51,8 +53,8 @@ def distance_text(d: float) -> bytes:
     return b"%.1f" % d
 
 
-def _key(c: GridContext) -> tuple[str, int]:
-    return c.code, c.id
+def _key(c: GridContext) -> tuple[bool, str, int]:
+    return owner_key(c.kind, c.code, c.id)
 
 
 def head(owner: GridContext, overlays: Sequence[GridContext], near: bool) -> bytes:
@@ -86,12 +88,11 @@ def assemble(hits: Sequence[GridContext], near: Sequence[tuple[GridContext, floa
     metres (those farther than ``near_m``, and the owner itself, are ignored). None when
     nothing holds the point.
     """
-    base = sorted((h for h in hits if h.kind != "business"), key=_key)
-    business = sorted((h for h in hits if h.kind == "business"), key=_key)
-    if not base and not business:
+    if not hits:
         return None
-    owner = base[0] if base else business[0]
-    overlays = [h for h in business if h.id != owner.id]
+    ranked = sorted(hits, key=_key)          # the owner first, then the overlays by code
+    owner = ranked[0]
+    overlays = [h for h in ranked[1:] if not is_base(h.kind)]
     holders = {h.id for h in hits}
     near = [(c, 0.0 if c.id in holders else d) for c, d in near]
     alts = sorted(((c, d) for c, d in near if c.id != owner.id and d <= near_m),

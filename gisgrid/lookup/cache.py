@@ -8,8 +8,9 @@ every committed change to plans, grids, teams, staff and areas (migration 0004).
 epoch is checked at most once every ``refresh_s`` seconds (default 1), in the background
 while lookups go on being answered, so a change made elsewhere is answered within about
 that time; with ``refresh_s=0`` it is checked before every lookup. A change made through
-this server is answered at once (the API calls :meth:`invalidate` after every write, and
-the next lookup waits for the check).
+this server is answered at once (the API calls :meth:`invalidate` when a unit of work
+that noted a lookup change commits, ``gisgrid.db.engine.on_lookup_change``, and the next
+lookup waits for the check).
 
 If the database cannot be reached when a check is due, the cache keeps answering from
 what it holds (a hotline lookup should not fail because PostGIS restarts) and checks
@@ -74,6 +75,7 @@ class LookupCache:
         self._invalid = True     # the next answer must wait for a check
         self._refreshing = False
         self.builds = 0          # indexes built so far (for tests and logs)
+        self.epoch_checks = 0    # times the epoch was read from the database (idem)
 
     # -- cheap, from the event loop -------------------------------------------------------
 
@@ -138,6 +140,7 @@ class LookupCache:
 
     def _refresh(self) -> None:
         try:
+            self.epoch_checks += 1
             with self.engine.connect() as conn:
                 epoch = lookup_epoch(conn)
             if epoch != self._epoch:

@@ -42,6 +42,7 @@ from gisgrid.crs import utm_epsg_for
 from gisgrid.db.lookup_store import GridContext
 from gisgrid.lookup.answer import DEFAULT_NEAR_M, assemble, simple_answer, tail
 from gisgrid.lookup.cells import OUTSIDE, UNKNOWN, SettledCells, settle_cells, start_of, utm_zones
+from gisgrid.rules import is_base, owner_key
 
 __all__ = ["LookupIndex"]
 
@@ -178,9 +179,11 @@ class LookupIndex:
         m = len(self.contexts)
         self.geoms = np.asarray(shapely.from_wkb([w for _, w in grids]), dtype=object).reshape(m)
         shapely.prepare(self.geoms)
-        self.is_base = np.array([c.kind != "business" for c in self.contexts], dtype=bool)
-        # rank: position in (code, id) order, the order every tie is broken in.
-        order = sorted(range(m), key=lambda i: (self.contexts[i].code, self.contexts[i].id))
+        self.is_base = np.array([is_base(c.kind) for c in self.contexts], dtype=bool)
+        # rank: position in the owner order (gisgrid.rules.owner_key: base grids first,
+        # then code, id), the order every tie is broken in; computed once, per grid.
+        order = sorted(range(m), key=lambda i: owner_key(self.contexts[i].kind, self.contexts[i].code,
+                                                         self.contexts[i].id))
         self.rank = np.empty(m, dtype=np.int64)
         self.rank[order] = np.arange(m)
         self._simple = np.empty(m, dtype=object)
@@ -339,9 +342,9 @@ class LookupIndex:
         p_c, g_c, d_c, inside = (np.concatenate([t[k] for t in parts]) for k in range(4))
         d_c[inside] = 0.0                   # a grid holding the point is at 0 m
         hit_p, hit_g = p_c[inside], g_c[inside]
-        # The owner: the base grid first in (code, id) order, else the first business grid.
-        key = np.where(self.is_base[hit_g], self.rank[hit_g], self.rank[hit_g] + m)
-        o = np.lexsort((key, hit_p))
+        # The owner: the holder first in owner order (the base grid first by (code, id),
+        # else the first business grid).
+        o = np.lexsort((self.rank[hit_g], hit_p))
         hit_p, hit_g = hit_p[o], hit_g[o]
         first = np.ones(len(hit_p), dtype=bool)
         first[1:] = hit_p[1:] != hit_p[:-1]

@@ -27,10 +27,11 @@ from gisgrid.db.lookup_store import distance_to_nearest_grid, grids_at_point, gr
 from gisgrid.errors import InvalidInputError, OutsideCoverageError
 from gisgrid.lookup.answer import DEFAULT_NEAR_M, MAX_NEAR_M, assemble, check_near
 from gisgrid.lookup.index import LookupIndex
+from gisgrid.rules import today
 
 __all__ = ["DEFAULT_NEAR_M", "MAX_BATCH", "MAX_NEAR_M", "assemble", "check_near", "checked_point",
            "index_for", "json_loads", "lookup_point", "lookup_point_json", "lookup_points",
-           "lookup_points_json", "outside_error", "parse_points", "today", "wgs84_point"]
+           "lookup_points_json", "outside_error", "parse_points", "wgs84_point"]
 
 #: Most points in one batch.
 MAX_BATCH = 1_000_000
@@ -39,15 +40,6 @@ MAX_BATCH = 1_000_000
 CELLS_FROM = 5_000
 
 json_loads = orjson.loads
-
-
-#: China Standard Time (UTC+8, no daylight saving): plan dates are Chinese calendar days.
-CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
-
-
-def today() -> dt.date:
-    """Today's date in China, the default day of every lookup (not the server's UTC day)."""
-    return dt.datetime.now(CHINA_TZ).date()
 
 
 def _check_lonlat(lon: np.ndarray, lat: np.ndarray) -> None:
@@ -73,7 +65,8 @@ def wgs84_point(lon: float, lat: float, coordsys: str) -> tuple[float, float]:
 def checked_point(lon: float, lat: float, coordsys: str, near_m: float, on: dt.date | None
                   ) -> tuple[float, float, float, dt.date]:
     """(wlon, wlat, near_m, on) for one lookup, checked as every path checks it: near_m
-    in range, the point a WGS84 position, the day today in China unless given."""
+    in range, the point a WGS84 position, the day today in China unless given
+    (:func:`gisgrid.rules.today`)."""
     near_m = check_near(near_m)
     wlon, wlat = wgs84_point(lon, lat, coordsys)
     return wlon, wlat, near_m, on or today()

@@ -32,42 +32,27 @@ import heapq
 import itertools
 import math
 from collections.abc import Iterable, Sequence
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
 from gisgrid.blocks.graph import BlockGraph
-from gisgrid.errors import InvalidInputError
+from gisgrid.rules import DEFAULT_HOUSEHOLD_BOUNDS, check_household_bounds
 
 __all__ = ["DEFAULT_BOUNDS", "check_bounds", "partition_blocks"]
 
-#: Default household bounds of a grid (min, max), per the Yuyang practice.
-DEFAULT_BOUNDS = (100, 600)
+#: Default household bounds of a grid (min, max): the one constant of :mod:`gisgrid.rules`,
+#: named here for planning's callers.
+DEFAULT_BOUNDS = DEFAULT_HOUSEHOLD_BOUNDS
+#: Validate (min, max) household bounds: :func:`gisgrid.rules.check_household_bounds`.
+check_bounds = check_household_bounds
+
 # Cut choice: score = cut length / typical grid side + _BALANCE * |H1 - target| / grid size.
 _BALANCE = 1.0
 # Sweep along the principal axis and across it: the second sweep finds a feasible cut
 # where the first has none often enough to save grids (see bench/README.md, planning).
 _TURNS = (0.0, math.pi / 2)
 _EXTRA_K = 3          # grid counts tried above the minimum before giving up on the bounds
-
-
-def check_bounds(bounds: Sequence[Any]) -> tuple[int, int]:
-    """Validate (min, max) household bounds: whole numbers, ``0 <= min <= max``, ``max >= 1``.
-
-    Examples
-    --------
-    >>> check_bounds((100, 600))
-    (100, 600)
-    """
-    try:
-        lo, hi = (int(v) for v in bounds)
-        whole = all(int(v) == v for v in bounds)
-    except (TypeError, ValueError):
-        raise InvalidInputError(f"bounds must be two whole numbers (min, max), got {bounds!r}") from None
-    if not whole or lo < 0 or hi < 1 or lo > hi:
-        raise InvalidInputError(f"bounds must be whole numbers with 0 <= min <= max and max >= 1, "
-                                f"got {tuple(bounds)!r}")
-    return lo, hi
 
 
 def partition_blocks(graph: BlockGraph, members: Iterable[int], bounds: Sequence[int]) -> list[list[int]]:

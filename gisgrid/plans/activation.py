@@ -11,8 +11,10 @@ from sqlalchemy.orm import Session
 from gisgrid.assign.plan import assign_plan
 from gisgrid.coverage.plan import require_coverage
 from gisgrid.db.audit_store import record_event
+from gisgrid.db.engine import note_lookup_change
 from gisgrid.db.models import Plan
 from gisgrid.errors import ConflictError, NotFoundError
+from gisgrid.rules import today
 
 
 def activate_plan(session: Session, plan_id: int, *, effective_from: dt.date | None = None,
@@ -20,7 +22,8 @@ def activate_plan(session: Session, plan_id: int, *, effective_from: dt.date | N
     """Make a draft plan the active one of its scope, retiring the one before it.
 
     The retired plan's ``effective_to`` becomes the new plan's ``effective_from``, so
-    "which plan was in force on date D" has exactly one answer.
+    "which plan was in force on date D" has exactly one answer. That day is
+    ``effective_from``, else the plan's own, else today in China (:func:`gisgrid.rules.today`).
 
     Raises
     ------
@@ -36,7 +39,8 @@ def activate_plan(session: Session, plan_id: int, *, effective_from: dt.date | N
     if plan.status != "draft":
         raise ConflictError(f"plan {plan_id} is {plan.status}; only a draft can be activated")
     require_coverage(session, plan_id)  # CoverageFailedError (409) unless the plan tiles its area
-    start = effective_from or plan.effective_from or dt.date.today()
+    # Today in China (gisgrid.rules.today), not the server's local day.
+    start = effective_from or plan.effective_from or today()
     previous = session.scalars(
         select(Plan).where(Plan.scope_id == plan.scope_id, Plan.status == "active")
         .with_for_update()
@@ -57,6 +61,7 @@ def activate_plan(session: Session, plan_id: int, *, effective_from: dt.date | N
         ) from exc
     # Households and shops now answer to this plan's grids: store who owns what.
     assigned = assign_plan(session, plan.id)
+    note_lookup_change(session)     # lookups answer from this plan once this commits
     record_event(session, "activate", "plan", plan.id, actor=actor,
           details={"effective_from": start.isoformat(), "retired": [p.id for p in previous],
                    "unassigned_households": len(assigned.unassigned_households)})

@@ -42,20 +42,11 @@ from gisgrid.blocks.polygonize import polygonize_blocks
 from gisgrid.db import plan_store as store
 from gisgrid.db.audit_store import record_event
 from gisgrid.errors import InvalidInputError, NotFoundError
-from gisgrid.planning.generate import DEFAULT_BOUNDS, check_bounds
+from gisgrid.planning.generate import check_bounds
 from gisgrid.planning.redraw import Redraw, redraw_plan
 from gisgrid.shapes import GRID_DEG, polygonal
 
-__all__ = ["RedrawResult", "plan_bounds", "redraw_draft"]
-
-
-def plan_bounds(session: Session, plan_id: int) -> tuple[int, int]:
-    """The household bounds (min, max) a plan's residential grids must meet (规模适度).
-
-    The one place the redraw reads them: every plan uses the demo's rule, 100–600
-    households, until bounds become a stored property of the plan.
-    """
-    return DEFAULT_BOUNDS[0], DEFAULT_BOUNDS[1]
+__all__ = ["RedrawResult", "redraw_draft"]
 
 
 @dataclass
@@ -123,7 +114,7 @@ def redraw_draft(session: Session, plan_id: int, *, expected_version: int,
         Community codes to redraw; default every community with a residential grid
         outside the bounds.
     min_households, max_households : int, optional
-        The bounds; each defaults to the plan's (:func:`plan_bounds`).
+        The bounds; each defaults to the plan's (:func:`gisgrid.db.plan_store.plan_bounds`).
     dry_run : bool
         Propose only: the plan, its version, its grids and the audit trail stay as they are.
     actor : str, optional
@@ -150,7 +141,7 @@ def redraw_draft(session: Session, plan_id: int, *, expected_version: int,
     ('max', 356)
     """
     store.check_version(session, plan_id, expected=expected_version)
-    lo0, hi0 = plan_bounds(session, plan_id)
+    lo0, hi0 = store.plan_bounds(session, plan_id)
     bounds = check_bounds((lo0 if min_households is None else min_households,
                            hi0 if max_households is None else max_households))
     chosen = _community_ids(session, communities)

@@ -9,6 +9,7 @@ from gisgrid.coverage.repair import RepairResult
 from gisgrid.db import plan_store as store
 from gisgrid.db.audit_store import record_event
 from gisgrid.errors import InvalidInputError
+from gisgrid.plans.versions import copy_to_draft
 from gisgrid.shapes import polygonal
 
 
@@ -22,19 +23,16 @@ def save_repair_as_draft(
 ) -> int:
     """Write a repair as a NEW draft plan (child of ``plan_id``); the source is untouched.
 
-    The draft is a copy of the source made as every draft is made (grids keep their
-    ``uid``, teams come along: :func:`gisgrid.db.plan_store.copy_grids`), with the
-    repaired boundaries for the grids the repair changed, and without the grids it
-    dropped; so a diff against the source counts only households that really change
-    grid. Returns the new plan's id; the caller commits.
+    The draft is a copy of the source made as every draft is made from a plan
+    (:func:`gisgrid.plans.versions.copy_to_draft`: grids keep their ``uid``, teams and
+    household bounds come along), with the repaired boundaries for the grids the repair
+    changed, and without the grids it dropped; so a diff against the source counts only
+    households that really change grid. Returns the new plan's id; the caller commits.
     """
     source = store.plan_header(session, plan_id)
     counts = _step_counts(result)
-    draft = store.insert_plan(
-        session, scope_id=source.scope_id, district_code=source.district_code,
-        name=name or f"{source.name} (repaired)"[:200], parent_id=source.id, author=author,
-        note=f"coverage repair of plan {plan_id}: " + _label_counts(counts), effective_from=None)
-    store.copy_grids(session, source=plan_id, target=draft)
+    draft = copy_to_draft(session, plan_id, name=name or f"{source.name} (repaired)"[:200],
+                          author=author, note=f"coverage repair of plan {plan_id}: " + _label_counts(counts))
     ids = store.grid_ids_by_code(session, draft)
     changed = dict(result.grids)
     for code in result.changed:

@@ -23,7 +23,8 @@ from gisgrid.db import plan_store as store
 from gisgrid.db.audit_store import record_event
 from gisgrid.errors import InvalidGeometryError, InvalidInputError, NotFoundError
 from gisgrid.planning.codes import assign_codes
-from gisgrid.planning.generate import DEFAULT_BOUNDS, plan_grids
+from gisgrid.planning.generate import plan_grids
+from gisgrid.rules import DEFAULT_HOUSEHOLD_BOUNDS, fill_household_bounds
 
 EDIT_OPS = ("split", "merge", "move", "replace", "renumber")
 
@@ -44,28 +45,62 @@ class EditResult:
                 "grids": self.grids, "removed": self.removed, "notes": self.notes}
 
 
+def copy_to_draft(session: Session, source_id: int, *, name: str, author: str | None = None,
+                  note: str | None = None, effective_from: dt.date | None = None,
+                  household_bounds: tuple[int | None, int | None] | None = None) -> int:
+    """A new draft plan, child of ``source_id``, with a copy of its grids; return its id.
+
+    The one way a draft is made from another plan (a copy of the active plan, a repaired
+    plan): every grid keeps its ``uid``, so a diff against the source counts only
+    households that really change grid, and its team comes along
+    (:func:`gisgrid.db.plan_store.copy_grids`); the household bounds are the source's
+    unless given (a value left None keeps the source's).
+
+    Raises
+    ------
+    NotFoundError
+        No such source plan.
+    InvalidInputError
+        Bounds out of order (:func:`gisgrid.rules.check_household_bounds`).
+    """
+    source = store.plan_header(session, source_id)
+    bounds = fill_household_bounds(household_bounds, (source.household_min, source.household_max))
+    draft = store.insert_plan(session, scope_id=source.scope_id, district_code=source.district_code,
+                              name=name, parent_id=source.id, author=author, note=note,
+                              effective_from=effective_from, household_bounds=bounds)
+    store.copy_grids(session, source=source_id, target=draft)
+    return draft
+
+
 def create_draft(session: Session, *, scope: str, name: str, source: str = "copy_active",
                  grids: list[dict[str, Any]] | None = None, author: str | None = None,
-                 note: str | None = None, effective_from: dt.date | None = None) -> int:
+                 note: str | None = None, effective_from: dt.date | None = None,
+                 household_bounds: tuple[int | None, int | None] | None = None) -> int:
     """Make a draft plan of a scope area; return its id.
 
-    ``source`` is ``copy_active`` (the scope's active plan, teams included) or
-    ``upload`` (``grids``: dicts with ``geometry`` (shapely, lon/lat), ``community``
-    code, optional ``name``, ``kind``, ``code``; missing codes are numbered).
+    ``source`` is ``copy_active`` (the scope's active plan, teams included:
+    :func:`copy_to_draft`) or ``upload`` (``grids``: dicts with ``geometry`` (shapely,
+    lon/lat), ``community`` code, optional ``name``, ``kind``, ``code``; missing codes
+    are numbered). ``household_bounds`` (min, max) are the draft's grid sizes; by
+    default (or for a value left None) those of the scope's active plan, else
+    :data:`gisgrid.rules.DEFAULT_HOUSEHOLD_BOUNDS`.
     """
+    if source not in ("copy_active", "upload"):
+        raise InvalidInputError(f"unknown source {source!r}: copy_active or upload")
     scope_id, _level, district = store.area_ids(session, scope)
     active = store.active_plan_id(session, scope_id=scope_id)
-    plan_id = store.insert_plan(session, scope_id=scope_id, district_code=district, name=name,
-                                parent_id=active, author=author, note=note,
-                                effective_from=effective_from)
     if source == "copy_active":
         if active is None:
             raise NotFoundError(f"area {scope} has no active plan to copy")
-        store.copy_grids(session, source=active, target=plan_id)
-    elif source == "upload":
-        _insert_uploaded(session, plan_id, district, grids or [])
+        plan_id = copy_to_draft(session, active, name=name, author=author, note=note,
+                                effective_from=effective_from, household_bounds=household_bounds)
     else:
-        raise InvalidInputError(f"unknown source {source!r}: copy_active or upload")
+        inherited = store.plan_bounds(session, active) if active is not None else DEFAULT_HOUSEHOLD_BOUNDS
+        plan_id = store.insert_plan(session, scope_id=scope_id, district_code=district, name=name,
+                                    parent_id=active, author=author, note=note,
+                                    effective_from=effective_from,
+                                    household_bounds=fill_household_bounds(household_bounds, inherited))
+        _insert_uploaded(session, plan_id, district, grids or [])
     record_event(session, "create_draft", "plan", plan_id, actor=author,
           details={"source": source, "parent": active})
     return plan_id
@@ -140,14 +175,18 @@ def renumber(session: Session, plan_id: int, *, community_id: int, rename: bool 
 
 
 def generate_community(session: Session, plan_id: int, *, community: str, expected_version: int,
-                       bounds: tuple[int, int] = DEFAULT_BOUNDS) -> dict[str, Any]:
+                       bounds: tuple[int | None, int | None] | None = None) -> dict[str, Any]:
     """Replace a draft's residential grids in one community by grids planned from its streets.
 
     Blocks come from the community's streets (:func:`gisgrid.blocks.polygonize.polygonize_blocks`),
-    grids from :func:`gisgrid.planning.generate.plan_grids`; overlay grids are kept. Returns the
-    planning summary and violations. New grids have no team yet (staff are assigned
-    by the community office).
+    grids from :func:`gisgrid.planning.generate.plan_grids` within the plan's stored household
+    bounds (``bounds`` overrides them, a value left None keeping the plan's); overlay
+    grids are kept. Each new grid takes the ``uid`` of the old grid it overlaps most, so
+    a diff against the draft's parent counts the households that really change grid.
+    Returns the planning summary and violations. New grids have no team yet (staff are
+    assigned by the community office).
     """
+    bounds = fill_household_bounds(bounds, store.plan_bounds(session, plan_id))
     version = store.bump_version(session, plan_id, expected=expected_version)
     community_id, level, district = store.area_ids(session, community)
     if level != "community":

@@ -11,6 +11,7 @@ from openapi_check import check
 from sqlalchemy import Engine, text
 
 from gisgrid.crs import from_wgs84
+from gisgrid.db.engine import note_lookup_change
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +104,10 @@ def test_batch_bodies_of_any_layout_get_the_same_answers(client, homes) -> None:
     assert plain == odd and len(plain["results"]) == len(points) and plain["results"][-1] is None
 
 
-def test_a_request_that_may_write_makes_the_next_lookup_check_the_database(client, homes) -> None:
+def test_a_committed_lookup_change_makes_the_next_lookup_check_the_database(client, homes) -> None:
+    """Only a unit of work that noted a lookup change (an activation) invalidates the
+    cache, once it commits; reads and stateless POSTs leave it alone (issue #10: the
+    cache used to be invalidated after every non-GET request)."""
     cache = client.app.state.lookups
     lon, lat, _ = homes[0]
     client.get("/v1/lookup", params={"lon": lon, "lat": lat})
@@ -111,7 +115,19 @@ def test_a_request_that_may_write_makes_the_next_lookup_check_the_database(clien
     client.get("/v1/lookup", params={"lon": lon, "lat": lat})
     assert cache._invalid is False                       # reads leave it alone
     client.post("/v1/lookup", json={"points": [[lon, lat]]})
-    assert cache._invalid is True                        # any other method sets it
+    assert cache._invalid is False                       # so does a stateless POST
+    with client.app.state.sessionmaker() as session:
+        session.execute(text("SELECT 1"))
+        note_lookup_change(session)
+        session.rollback()
+        session.execute(text("SELECT 1"))
+        session.commit()
+    assert cache._invalid is False                       # a rolled-back change is forgotten
+    with client.app.state.sessionmaker() as session:
+        session.execute(text("SELECT 1"))
+        note_lookup_change(session)
+        session.commit()
+    assert cache._invalid is True                        # a committed one sets it
 
 
 def test_address_lookup_returns_the_match_and_its_grid(client, homes) -> None:

@@ -22,7 +22,7 @@ from api import create_app
 from api.lookup_lane import LookupFastLane
 from gisgrid.crs import from_wgs84
 from gisgrid.lookup.cache import LookupCache
-from gisgrid.lookup.point import today
+from gisgrid.rules import today
 from gisgrid.settings import Settings
 
 

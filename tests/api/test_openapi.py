@@ -127,7 +127,8 @@ def _answer(method: str, path: str, status: int, body: Any,
 
 PLAN = {"id": 1, "name": "p", "status": "active", "scope": {"code": "610802", "name": "榆阳区",
         "level": "district"}, "effective_from": "2020-01-01", "effective_to": None, "parent_id": None,
-        "author": None, "note": None, "version": 1, "created_at": "2026-01-01T00:00:00+00:00", "grids": 3}
+        "author": None, "note": None, "version": 1, "created_at": "2026-01-01T00:00:00+00:00", "grids": 3,
+        "household_bounds": {"min": 100, "max": 600}}
 
 
 def test_the_check_accepts_a_documented_answer_and_refuses_what_is_not() -> None:

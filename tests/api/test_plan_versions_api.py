@@ -104,7 +104,8 @@ def test_generating_a_community_answers_the_new_grids_and_refuses_bad_requests(
     cases = [
         ({"version": 1, "community": "610802002001"}, 409, "stale_version"),
         ({"version": 2, "community": "610802002"}, 400, "invalid_input"),   # a subdistrict
-        ({"version": 2, "community": "610802002001", "min_households": 0}, 422, "invalid_request"),
+        ({"version": 2, "community": "610802002001", "min_households": 700, "max_households": 600},
+         400, "invalid_input"),
     ]
     for body_, status, code in cases:
         r = httpx.post(url, json=body_, timeout=120)

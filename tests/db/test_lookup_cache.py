@@ -18,7 +18,8 @@ from sqlalchemy import Engine, create_engine, text
 from gisgrid.db.lookup_store import lookup_epoch
 from gisgrid.errors import DatabaseUnavailableError
 from gisgrid.lookup.cache import LookupCache
-from gisgrid.lookup.point import lookup_point_json, today
+from gisgrid.lookup.point import lookup_point_json
+from gisgrid.rules import today
 
 
 @pytest.fixture

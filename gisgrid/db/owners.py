@@ -1,0 +1,54 @@
+"""SQL for "which grid of a plan owns each household or shop", by location (storage side).
+
+The rule itself (base grids own, the first by code then id on a shared edge) is
+:mod:`gisgrid.rules`; this module writes it once as SQL for every count and diff made
+by location (grid features, edit counts, size breaches, plan diffs), so that they count
+each point in exactly the grid the stored assignment gives it
+(:func:`gisgrid.assign.plan.assign_plan` orders the grids it rasterises the same way).
+"""
+
+from __future__ import annotations
+
+from gisgrid.rules import BASE_KINDS_SQL, owner_order_sql
+
+__all__ = ["owners_sql"]
+
+_TABLES = ("household", "shop")
+
+
+def owners_sql(table: str, *, plan: str = ":plan", among: str | None = None) -> str:
+    """A ``SELECT id, grid_id``: each point of ``table`` in a base grid of ``plan``, and its owner.
+
+    One row per point that a base grid of the plan covers (``ST_Covers``: edges count),
+    ``grid_id`` its owner by :func:`gisgrid.rules.owner_order_sql`; points in no base
+    grid have no row.
+
+    Parameters
+    ----------
+    table : str
+        ``household`` or ``shop``.
+    plan : str
+        SQL for the plan's id (a bind parameter such as ``:plan``).
+    among : str, optional
+        An SQL condition on grids aliased ``s``: only the points covered by those grids
+        are answered (their owner is still chosen among all the plan's base grids).
+        Cheaper than the whole plan when a few grids are asked for.
+
+    Examples
+    --------
+    >>> sql = owners_sql("household", plan=":p")
+    >>> "DISTINCT ON (t.id)" in sql and "g.code, g.id" in sql
+    True
+    """
+    if table not in _TABLES:
+        raise ValueError(f"owners_sql: table must be one of {_TABLES}, not {table!r}")
+    holders = (f"grid g ON ST_Covers(g.boundary, t.location) AND g.plan_id = {plan} "
+               f"AND g.kind IN {BASE_KINDS_SQL}")
+    if among is None:
+        source = f"{table} t JOIN {holders}"
+    else:
+        # The chosen grids' points first (GiST on the points), then every base grid of the
+        # plan holding each (GiST on the grids); DISTINCT ON drops a point seen twice.
+        source = f"grid s JOIN {table} t ON ST_Covers(s.boundary, t.location) JOIN {holders} WHERE {among}"
+    return (f"SELECT DISTINCT ON (t.id) t.id, g.id AS grid_id FROM {source} "
+            f"ORDER BY t.id, {owner_order_sql('g')}")
