@@ -91,12 +91,38 @@ def get_plan(session: Session, plan_id: int) -> dict[str, Any]:
     return _plan_dict(row)
 
 
+def in_grid(g: str, point: str) -> str:
+    """SQL: the point (a column) lies in grid row ``g``, edges included (``ST_Covers``).
+
+    The one membership rule behind the counts of `grid_counts_join` and the household
+    rosters, so a roster lists exactly the households a grid's count counts.
+    """
+    return f"ST_Covers({g}.boundary, {point})"
+
+
+def grid_counts_join(g: str) -> str:
+    """SQL joining to each grid row aliased ``g`` its counts ``n.households``,
+    ``n.residents`` and ``n.shops``: the one counting rule of the read API, the maps,
+    the exports and the OGC collections.
+
+    Counts are by location (``ST_Covers``: a household on a shared edge counts in both
+    grids), so they are right for any plan version, drafts included, without stored
+    assignments.
+    """
+    return f"""CROSS JOIN LATERAL (
+            SELECT (SELECT count(*) FROM household h WHERE {in_grid(g, "h.location")}) AS households,
+                   (SELECT coalesce(sum(h.size), 0) FROM household h
+                       WHERE {in_grid(g, "h.location")}) AS residents,
+                   (SELECT count(*) FROM shop s WHERE {in_grid(g, "s.location")}) AS shops
+        ) n"""
+
+
 def grid_features(session: Session, plan_id: int, *, kind: str | None = None,
-                  community: str | None = None) -> dict[str, Any]:
+                  community: str | None = None, digits: int = GEOJSON_DIGITS) -> dict[str, Any]:
     """The grids of a plan as an RFC 7946 FeatureCollection, with household/shop counts.
 
-    Counts are by location (``ST_Covers``), so they are right for any plan version,
-    drafts included, without stored assignments.
+    Counts follow `grid_counts_join`. ``digits``: decimal places of the coordinates
+    (15 keeps every stored double to better than 1e-12 degrees, for exports).
     """
     get_plan(session, plan_id)  # 404 for an unknown plan rather than an empty collection
     if kind is not None and kind not in ("residential", "business", "special"):
@@ -105,16 +131,13 @@ def grid_features(session: Session, plan_id: int, *, kind: str | None = None,
         SELECT g.id, g.code, g.seq, g.name, g.kind, g.plan_id,
                c.code AS community_code, c.name AS community_name,
                round(ST_Area(g.boundary::geography)) AS area_m2,
-               (SELECT count(*) FROM household h WHERE ST_Covers(g.boundary, h.location))
-                   AS households,
-               (SELECT coalesce(sum(h.size), 0) FROM household h
-                   WHERE ST_Covers(g.boundary, h.location)) AS residents,
-               (SELECT count(*) FROM shop s WHERE ST_Covers(g.boundary, s.location)) AS shops,
+               n.households, n.residents, n.shops,
                (SELECT json_object_agg(t.role, t.n) FROM (
                    SELECT role, count(*) AS n FROM grid_staff gs WHERE gs.grid_id = g.id
                    GROUP BY role) t) AS team,
-               ST_AsGeoJSON(ST_ForcePolygonCCW(g.boundary), {GEOJSON_DIGITS}) AS geometry
+               ST_AsGeoJSON(ST_ForcePolygonCCW(g.boundary), {int(digits)}) AS geometry
         FROM grid g JOIN admin_area c ON c.id = g.community_id
+        {grid_counts_join("g")}
         WHERE g.plan_id = :plan
           AND (CAST(:kind AS text) IS NULL OR g.kind = :kind)
           AND (CAST(:community AS text) IS NULL OR c.code = :community)
