@@ -109,11 +109,12 @@ def grid_counts_join(g: str) -> str:
     grids), so they are right for any plan version, drafts included, without stored
     assignments.
     """
+    # Households and residents from one scan of the grid's households.
     return f"""CROSS JOIN LATERAL (
-            SELECT (SELECT count(*) FROM household h WHERE {in_grid(g, "h.location")}) AS households,
-                   (SELECT coalesce(sum(h.size), 0) FROM household h
-                       WHERE {in_grid(g, "h.location")}) AS residents,
+            SELECT hh.households, hh.residents,
                    (SELECT count(*) FROM shop s WHERE {in_grid(g, "s.location")}) AS shops
+            FROM (SELECT count(*) AS households, coalesce(sum(h.size), 0) AS residents
+                  FROM household h WHERE {in_grid(g, "h.location")}) hh
         ) n"""
 
 
