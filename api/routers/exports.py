@@ -30,7 +30,7 @@ def require_staff_credentials(request: Request) -> None:
 
     Personal data needs a staff credential; this server has no credential store yet, so
     no client can present one it can check, and every request is refused, anonymous or
-    not. The access control of ``GET /v1/...`` routes with roles replaces this check.
+    not. Once users and roles exist, their staff check takes the place of this one.
     """
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
