@@ -16,9 +16,11 @@ from api.routers import (
     blocks,
     coverage,
     docs,
+    exports,
     health,
     lookup,
     lookup_address,
+    ogc,
     plan_versions,
     plans,
 )
@@ -69,7 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     for module in (health, docs, areas, plans, assign, blocks, lookup, lookup_address, coverage,
-                   plan_versions):
+                   plan_versions, ogc, exports):
         app.include_router(module.router)
     install_maps(app, settings.server)
     app.add_middleware(LookupFastLane)     # added last: runs first

@@ -25,7 +25,7 @@ STATUS_BY_ERROR: dict[type[core.GisGridError], int] = {
     core.LocalClusterError: 503,
 }
 
-_HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
+_HTTP_CODES = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed",
                406: "not_acceptable", 413: "payload_too_large", 415: "unsupported_media_type"}
 
 

@@ -121,3 +121,23 @@ class TileSpecError(InvalidInputError):
     """A basemap setting that names no preset and is no usable URL template."""
 
     code = "invalid_tiles"
+
+
+# --- OGC API Features (gisgrid.ogc) ---
+
+class InvalidParameterError(InvalidInputError):
+    """A query parameter the OGC API does not allow (400, OGC API Features)."""
+
+    code = "invalid_parameter"
+
+
+class CollectionNotFoundError(NotFoundError):
+    """No collection with this id (404, OGC API Features)."""
+
+    code = "collection_not_found"
+
+
+class FeatureNotFoundError(NotFoundError):
+    """No feature with this id in the collection (404, OGC API Features)."""
+
+    code = "feature_not_found"

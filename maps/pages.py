@@ -89,6 +89,7 @@ body > .gisgrid-panel { position: absolute; left: 10px; bottom: 40px; z-index: 1
 .gisgrid-panel .swatch.special { border: 2px dotted #6d28d9; background: transparent; }
 .gisgrid-panel .legend span + span { margin-left: 8px; }
 .gisgrid-note { margin-top: 2px; color: #7c2d12; }
+.gisgrid-downloads a + a { margin-left: 6px; }
 .leaflet-container { background: #eef0f2; }
 </style>"""
 
@@ -241,6 +242,7 @@ def render_grid_map(
     title: str = DEFAULT_TITLE,
     note: str | None = DEFAULT_NOTE,
     label_min_zoom: int = LABEL_MIN_ZOOM,
+    downloads: str = "",
 ) -> str:
     """The complete HTML page for a FeatureCollection of grids (lon/lat WGS84).
 
@@ -250,7 +252,8 @@ def render_grid_map(
     colours (neighbours differ), business grids are a dashed overlay above them, special
     grids a dotted one. Each grid gets a label ("037 学院社区第37网格 · 312户") shown from
     ``label_min_zoom``, a hover tooltip and a click popup with its details. ``note``
-    (None for none) is shown in a corner panel with the title and a legend.
+    (None for none) is shown in a corner panel with the title and a legend, and
+    ``downloads`` (HTML from ``maps.downloads.downloads_html``) below them.
     """
     features = [_display_feature(f) for f in grids.get("features", []) if f.get("geometry")]
     _colour_residential([f for f in features if f["properties"]["kind"] == "residential"])
@@ -265,7 +268,7 @@ def render_grid_map(
     label_layer = _label_layer(fmap, features)
     folium.LayerControl(collapsed=False).add_to(fmap)
     _GridPageHook(fmap, grid_layers, label_layer, len(features), label_min_zoom).add_to(fmap)
-    figure.html.add_child(Element(_panel_html(title, note, features)), name="gisgrid_panel")
+    figure.html.add_child(Element(_panel_html(title, note, features, downloads)), name="gisgrid_panel")
 
     page = figure.render()
     return page.replace("<html>", '<html lang="zh-CN">', 1)
@@ -434,7 +437,7 @@ def _bounds(features: list[dict]) -> list[list[float]] | None:
     return [[south, west], [north, east]]
 
 
-def _panel_html(title: str, note: str | None, features: list[dict]) -> str:
+def _panel_html(title: str, note: str | None, features: list[dict], downloads: str = "") -> str:
     kinds = Counter(f["properties"]["kind"] for f in features)
     legend = []
     if kinds["residential"]:
@@ -453,6 +456,7 @@ def _panel_html(title: str, note: str | None, features: list[dict]) -> str:
     ]
     if note:
         parts.append(f'<div class="gisgrid-note" role="note">{html.escape(note)}</div>')
+    parts.append(downloads)
     parts.append("</div>")
     return "".join(parts)
 

@@ -16,6 +16,7 @@ from gisgrid.plans.versions import diff_plans
 from gisgrid.rules import fill_household_bounds
 from gisgrid.settings import ServerSettings
 from maps.assets import DEFAULT_STATIC_PREFIX, SETUP_HINT, missing_assets
+from maps.downloads import downloads_html
 from maps.pages import render_grid_map
 from maps.planner import render_planner_map
 from maps.static import map_static_app
@@ -48,7 +49,8 @@ def maps_root() -> RedirectResponse:
 def active_grids_map(request: Request, session: SessionDep) -> HTMLResponse:
     plans = queries.list_plans(session, status="active")
     grids = _plan_grids(session, [p["id"] for p in plans])
-    return HTMLResponse(render_grid_map(grids, tiles=request.app.state.tiles))
+    downloads = downloads_html([(p["id"], p["name"]) for p in plans])
+    return HTMLResponse(render_grid_map(grids, tiles=request.app.state.tiles, downloads=downloads))
 
 
 @router.get("/maps/plans/{plan_id}", response_class=HTMLResponse,
@@ -58,7 +60,8 @@ def plan_map(plan_id: int, request: Request, session: SessionDep) -> HTMLRespons
     plan = queries.get_plan(session, plan_id)
     grids = _plan_grids(session, [plan_id])
     title = f"{plan['name']}（{plan['status']}）"
-    return HTMLResponse(render_grid_map(grids, tiles=request.app.state.tiles, title=title))
+    return HTMLResponse(render_grid_map(grids, tiles=request.app.state.tiles, title=title,
+                                        downloads=downloads_html([(plan_id, plan["name"])])))
 
 
 @router.get("/maps/plans/{plan_id}/planner", response_class=HTMLResponse,

@@ -39,11 +39,13 @@ class ErrorBody(BaseModel):
 #: Codes the HTTP layer itself sends, besides the core's (api.errors handlers).
 _HTTP_CODES: dict[int, tuple[str, ...]] = {
     400: ("invalid_json",),
+    401: ("unauthorized",),
     404: ("not_found",),
     422: ("invalid_request",),
 }
 _MEANING = {
     400: "Bad input",
+    401: "Credentials are needed (WWW-Authenticate: Bearer)",
     404: "Not found",
     409: "Conflicts with the current state",
     413: "Request body too large",
@@ -103,7 +105,8 @@ def route_responses(*errors: int, ok: type[BaseModel] | None = None, status: int
     out: dict[int | str, dict[str, Any]] = {}
     if ok is not None:
         out[status] = {"model": ok}
-    out.update(more or {})
+    for code, extra in (more or {}).items():     # e.g. more content types of the success
+        out[code] = {**out.get(code, {}), **extra}
     for s in errors:
         out[s] = _error(_description(s), media_type)
     out["default"] = _error("Any other error (e.g. 405, 500 `internal_error`), "

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from gisgrid.rules import BASE_KINDS_SQL, owner_order_sql
 
-__all__ = ["owners_sql"]
+__all__ = ["counted_in_sql", "owners_sql", "owns_sql"]
 
 _TABLES = ("household", "shop")
 
@@ -52,3 +52,35 @@ def owners_sql(table: str, *, plan: str = ":plan", among: str | None = None) -> 
         source = f"grid s JOIN {table} t ON ST_Covers(s.boundary, t.location) JOIN {holders} WHERE {among}"
     return (f"SELECT DISTINCT ON (t.id) t.id, g.id AS grid_id FROM {source} "
             f"ORDER BY t.id, {owner_order_sql('g')}")
+
+
+def owns_sql(grid: str, point: str) -> str:
+    """SQL condition: the grid row aliased ``grid`` owns the point ``point`` (a column).
+
+    The per-grid form of :func:`owners_sql` (the same rule): the grid is a base grid
+    covering the point, and no base grid of its plan that comes first in owner order
+    covers it too. For counts of a few grids (a page of an OGC collection, one roster),
+    where finding every owner of the plan would be wasted work.
+
+    Examples
+    --------
+    >>> "NOT EXISTS" in owns_sql("g", "h.location")
+    True
+    """
+    return (f"(ST_Covers({grid}.boundary, {point}) AND {grid}.kind IN {BASE_KINDS_SQL} "
+            f"AND NOT EXISTS (SELECT 1 FROM grid o WHERE o.plan_id = {grid}.plan_id "
+            f"AND o.kind IN {BASE_KINDS_SQL} AND o.id <> {grid}.id "
+            f"AND ({owner_order_sql('o')}) < ({owner_order_sql(grid)}) "
+            f"AND ST_Covers(o.boundary, {point})))")
+
+
+def counted_in_sql(grid: str, point: str, table: str) -> str:
+    """SQL condition: the point counts in the grid aliased ``grid``: households in their
+    owner grid only; shops in their owner grid and in every business grid holding them
+    (as the stored assignment's overlays)."""
+    if table not in _TABLES:
+        raise ValueError(f"counted_in_sql: table must be one of {_TABLES}, not {table!r}")
+    if table == "household":
+        return owns_sql(grid, point)
+    return (f"({owns_sql(grid, point)} OR ({grid}.kind NOT IN {BASE_KINDS_SQL} "
+            f"AND ST_Covers({grid}.boundary, {point})))")

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from gisgrid.db.owners import owners_sql
+from gisgrid.db.owners import counted_in_sql, owners_sql
 from gisgrid.errors import InvalidInputError, NotFoundError
 from gisgrid.rules import BASE_KINDS_SQL
 from gisgrid.settings import STORAGE_SRID
@@ -95,14 +95,31 @@ def get_plan(session: Session, plan_id: int) -> dict[str, Any]:
     return _plan_dict(row)
 
 
+def grid_counts_join(g: str) -> str:
+    """SQL joining to each grid row aliased ``g`` its counts ``n.households``,
+    ``n.residents`` and ``n.shops``, for a few grids at a time (a page of an OGC
+    collection): the counting rule of :func:`grid_features` (the owner rule of
+    :mod:`gisgrid.rules`, written per grid in :func:`gisgrid.db.owners.counted_in_sql`).
+    """
+    # Households and residents from one scan of the grid's households.
+    return f"""CROSS JOIN LATERAL (
+            SELECT hh.households, hh.residents,
+                   (SELECT count(*) FROM shop s WHERE {counted_in_sql(g, "s.location", "shop")}) AS shops
+            FROM (SELECT count(*) AS households, coalesce(sum(h.size), 0) AS residents
+                  FROM household h WHERE {counted_in_sql(g, "h.location", "household")}) hh
+        ) n"""
+
+
 def grid_features(session: Session, plan_id: int, *, kind: str | None = None,
-                  community: str | None = None) -> dict[str, Any]:
+                  community: str | None = None, digits: int = GEOJSON_DIGITS) -> dict[str, Any]:
     """The grids of a plan as an RFC 7946 FeatureCollection, with household/shop counts.
 
     Counts are by location, so they are right for any plan version, drafts included,
     without stored assignments; each household and shop counts once, in its owner grid
     (:mod:`gisgrid.rules`: on a shared edge the base grid first by code, then id), as
     the stored assignment has it; shops count again in every business grid holding them.
+    ``digits``: decimal places of the coordinates (15 keeps every stored double to better
+    than 1e-12 degrees, for exports).
     """
     get_plan(session, plan_id)  # 404 for an unknown plan rather than an empty collection
     if kind is not None and kind not in ("residential", "business", "special"):
@@ -128,7 +145,7 @@ def grid_features(session: Session, plan_id: int, *, kind: str | None = None,
                (SELECT json_object_agg(t.role, t.n) FROM (
                    SELECT role, count(*) AS n FROM grid_staff gs WHERE gs.grid_id = g.id
                    GROUP BY role) t) AS team,
-               ST_AsGeoJSON(ST_ForcePolygonCCW(g.boundary), {GEOJSON_DIGITS}) AS geometry
+               ST_AsGeoJSON(ST_ForcePolygonCCW(g.boundary), {int(digits)}) AS geometry
         FROM grid g JOIN admin_area c ON c.id = g.community_id
         LEFT JOIN hh ON hh.grid_id = g.id LEFT JOIN sh ON sh.grid_id = g.id
         WHERE g.plan_id = :plan
