@@ -9,9 +9,22 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.auth import install_auth
 from api.errors import install_error_handlers
 from api.lookup_lane import LookupFastLane
-from api.routers import areas, assign, blocks, coverage, health, lookup, plan_versions, plans
+from api.routers import (
+    areas,
+    assign,
+    audit,
+    blocks,
+    coverage,
+    health,
+    lookup,
+    people,
+    plan_versions,
+    plans,
+    signin,
+)
 from api.routers.maps import install_maps
 from gisgrid.db.engine import make_engine, make_sessionmaker, resolve_database_url
 from gisgrid.lookup.cache import LookupCache
@@ -67,7 +80,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
-    for module in (health, areas, plans, assign, blocks, lookup, coverage, plan_versions):
+    install_auth(app)
+    for module in (health, areas, plans, assign, blocks, lookup, coverage, plan_versions, people,
+                   audit, signin):
         app.include_router(module.router)
     install_maps(app, settings.server)
     app.add_middleware(InvalidateLookupsAfterWrites)

@@ -109,3 +109,33 @@ class PlanNotDraftError(ConflictError):
     """Only draft plans can be edited; active and retired plans are history."""
 
     code = "plan_not_draft"
+
+
+class NotAuthenticatedError(GisGridError):
+    """The request needs credentials it did not bring, or brought bad ones (HTTP 401)."""
+
+    code = "not_authenticated"
+
+
+class InvalidCredentialsError(NotAuthenticatedError):
+    """A token, session or password that does not match a current user (never says which part)."""
+
+    code = "invalid_credentials"
+
+
+class PermissionDeniedError(GisGridError):
+    """The caller is known but their role may not do this (HTTP 403)."""
+
+    code = "forbidden"
+
+
+class OutOfScopeError(PermissionDeniedError):
+    """The caller's role may do this, but not in this area (their scope is elsewhere)."""
+
+    code = "out_of_scope"
+
+
+class CsrfError(PermissionDeniedError):
+    """A cookie-signed write that did not come from one of the server's own pages."""
+
+    code = "csrf_failed"

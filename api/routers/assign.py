@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
+from api.auth import service_caller
 from api.schemas import Coordsys
 from gisgrid.assign.points import assign_points
 from gisgrid.io.geojson import read_features
 
-router = APIRouter(prefix="/v1", tags=["geometry services"])
+router = APIRouter(prefix="/v1", tags=["geometry services"], dependencies=[Depends(service_caller)])
 
 
 class AssignRequest(BaseModel):

@@ -6,10 +6,11 @@ from typing import Any
 
 import numpy as np
 import shapely
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 from shapely.geometry import shape
 
+from api.auth import service_caller
 from api.responses import GeoJSONResponse
 from api.schemas import Coordsys
 from gisgrid.blocks.polygonize import DEFAULT_TOLERANCE_M, SLIVER_RULE, TOLERANCE_RULE, polygonize_blocks
@@ -17,7 +18,7 @@ from gisgrid.crs import to_wgs84
 from gisgrid.errors import InvalidGeoJSONError
 from gisgrid.io.geojson import geometry_problems, read_features
 
-router = APIRouter(prefix="/v1", tags=["geometry services"])
+router = APIRouter(prefix="/v1", tags=["geometry services"], dependencies=[Depends(service_caller)])
 
 
 class BlocksRequest(BaseModel):

@@ -17,10 +17,11 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 
+from api.auth import Reader, ServiceCaller, access_settings
 from api.batch_body import read_batch
 from api.deps import SessionDep
 from api.lookup_query import DATE_DOC, GET_PARAMETERS, point_query
-from gisgrid.address.lookup import lookup_address
+from gisgrid.access import lookup_address_for, lookup_batch_view, lookup_view
 from gisgrid.errors import DatabaseUnavailableError, InvalidInputError
 from gisgrid.lookup.cache import LookupCache
 from gisgrid.lookup.point import (
@@ -51,7 +52,7 @@ def _outside(engine: Engine, lon: float, lat: float, wlon: float, wlat: float, c
 
 @router.get("", summary="The grid, areas and team at a point (404 outside_coverage outside)",
             openapi_extra={"parameters": GET_PARAMETERS})
-async def lookup(request: Request) -> Response:
+async def lookup(request: Request, who: Reader) -> Response:
     # The hot path: checks, a coordinate conversion and an in-memory answer on the event
     # loop (tens of microseconds); the database only when the cache must look at it.
     # api.lookup_lane answers the plain cases before they reach this route; what comes
@@ -63,7 +64,7 @@ async def lookup(request: Request) -> Response:
     if body is None:
         raise await run_in_threadpool(_outside, request.app.state.engine, q.lon, q.lat, q.wlon, q.wlat,
                                       q.coordsys, q.on)
-    return _json(body)
+    return _json(lookup_view(body, who, public_names=access_settings(request).public_team_names))
 
 
 _BATCH_BODY = {"content": {"application/json": {"schema": {
@@ -105,17 +106,20 @@ def _batch(cache: LookupCache, raw: bytes) -> bytes:
 
 @router.post("", summary="Batch lookup: one answer (or null outside) per point, in input order",
              openapi_extra={"requestBody": _BATCH_BODY})
-async def lookup_batch(request: Request) -> Response:
+async def lookup_batch(request: Request, who: ServiceCaller) -> Response:
     raw = await request.body()
-    return _json(await run_in_threadpool(_batch, request.app.state.lookups, raw))
+    public = access_settings(request).public_team_names
+    return _json(await run_in_threadpool(
+        lambda: lookup_batch_view(_batch(request.app.state.lookups, raw), who, public_names=public)))
 
 
 @router.get("/address", summary="Resolve an address to its registry place, location and grid "
             "(404 address_not_found)")
 def lookup_by_address(
     session: SessionDep,
+    who: Reader,
     q: Annotated[str, Query(min_length=1, description="The address, in any common written form")],
     coordsys: Annotated[str, Query(description="Coordinate system of returned locations.")] = "wgs84",
     date: Annotated[dt.date | None, Query(description=DATE_DOC)] = None,
 ) -> dict[str, Any]:
-    return lookup_address(session, q, coordsys=coordsys, on=date)
+    return lookup_address_for(session, who, q, coordsys=coordsys, on=date)

@@ -8,7 +8,9 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from api.auth import PlannerPage, PublicPage
 from api.deps import SessionDep
+from gisgrid.access import coverage_view
 from gisgrid.coverage.plan import plan_coverage
 from gisgrid.db import queries
 from gisgrid.plans.versions import diff_plans
@@ -42,7 +44,7 @@ def maps_root() -> RedirectResponse:
 
 
 @router.get("/maps/", response_class=HTMLResponse, summary="Map of the active plans' grids")
-def active_grids_map(request: Request, session: SessionDep) -> HTMLResponse:
+def active_grids_map(request: Request, session: SessionDep, who: PublicPage) -> HTMLResponse:
     plans = queries.list_plans(session, status="active")
     grids = _plan_grids(session, [p["id"] for p in plans])
     return HTMLResponse(render_grid_map(grids, tiles=request.app.state.tiles))
@@ -50,7 +52,7 @@ def active_grids_map(request: Request, session: SessionDep) -> HTMLResponse:
 
 @router.get("/maps/plans/{plan_id}", response_class=HTMLResponse,
             summary="Map of one plan version's grids (drafts and retired plans too)")
-def plan_map(plan_id: int, request: Request, session: SessionDep) -> HTMLResponse:
+def plan_map(plan_id: int, request: Request, session: SessionDep, who: PublicPage) -> HTMLResponse:
     plan = queries.get_plan(session, plan_id)
     grids = _plan_grids(session, [plan_id])
     title = f"{plan['name']}（{plan['status']}）"
@@ -59,7 +61,7 @@ def plan_map(plan_id: int, request: Request, session: SessionDep) -> HTMLRespons
 
 @router.get("/maps/plans/{plan_id}/planner", response_class=HTMLResponse,
             summary="Planner's map: grid sizes against the bounds, streets, defects, diff")
-def planner_map(plan_id: int, request: Request, session: SessionDep,
+def planner_map(plan_id: int, request: Request, session: SessionDep, who: PlannerPage,
                 min_households: int = Query(100, ge=0),
                 max_households: int = Query(600, ge=0)) -> HTMLResponse:
     plan = queries.get_plan(session, plan_id)
@@ -71,7 +73,7 @@ def planner_map(plan_id: int, request: Request, session: SessionDep,
         tiles=request.app.state.tiles,
         household_bounds=bounds,
         streets=queries.plan_street_features(session, plan_id),
-        coverage=coverage.to_dict(),
+        coverage=coverage_view(coverage.to_dict(), who, plan["scope"]["code"]),
         diff=diff_plans(session, parent, plan_id) if parent is not None else None,
         diff_label=f"上一版方案 #{parent}",
         title=f"{plan['name']}（{plan['status']}）规划图",

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from shapely.geometry import shape
 
+from api.auth import PlanEditor, Planner, public_reader
 from api.deps import SessionDep
 from gisgrid.db import plan_store, queries
 from gisgrid.errors import InvalidInputError
@@ -66,7 +67,8 @@ def _geom(doc: dict[str, Any] | None, what: str) -> Any:
 
 
 @router.post("", status_code=201, summary="Create a draft plan (copy of the active one, or uploaded)")
-def create(body: DraftRequest, session: SessionDep) -> dict[str, Any]:
+def create(body: DraftRequest, session: SessionDep, who: Planner) -> dict[str, Any]:
+    who.require_plan_editor(body.scope)
     grids = None
     if body.source == "upload":
         feats = read_features(body.grids, what="grids", geometry_types=("Polygon", "MultiPolygon"),
@@ -74,21 +76,22 @@ def create(body: DraftRequest, session: SessionDep) -> dict[str, Any]:
         props = [f.get("properties") or {} for f in (body.grids or {}).get("features", [])]
         grids = [{**p, "geometry": g} for p, (_, g) in zip(props, feats, strict=True)]
     plan_id = create_draft(session, scope=body.scope, name=body.name, source=body.source, grids=grids,
-                           author=body.author, note=body.note, effective_from=body.effective_from)
+                           author=body.author or who.user, note=body.note,
+                           effective_from=body.effective_from, actor=who.user)
     session.commit()
     return queries.get_plan(session, plan_id)
 
 
 @router.post("/{plan_id}/generate", summary="Regenerate one community's grids of a draft from its streets")
-def generate(plan_id: int, body: GenerateRequest, session: SessionDep) -> dict[str, Any]:
+def generate(plan_id: int, body: GenerateRequest, session: SessionDep, who: PlanEditor) -> dict[str, Any]:
     result = generate_community(session, plan_id, community=body.community, expected_version=body.version,
-                                bounds=(body.min_households, body.max_households))
+                                bounds=(body.min_households, body.max_households), actor=who.user)
     session.commit()
     return result
 
 
 @router.post("/{plan_id}/edits", summary="Edit a draft: split, merge, move, replace, renumber")
-def edit(plan_id: int, body: EditRequest, session: SessionDep) -> dict[str, Any]:
+def edit(plan_id: int, body: EditRequest, session: SessionDep, who: PlanEditor) -> dict[str, Any]:
     args: dict[str, Any] = {
         "split": lambda: {"grid": body.grid, "line": _geom(body.line, "line"), "street": body.street},
         "merge": lambda: {"grids": body.grids or []},
@@ -100,21 +103,22 @@ def edit(plan_id: int, body: EditRequest, session: SessionDep) -> dict[str, Any]
     missing = [k for k, v in args.items() if v is None and k not in ("line", "street")]
     if missing:
         raise InvalidInputError(f"{body.op} needs {', '.join(missing)}")
-    result = apply_edit(session, plan_id, body.op, expected_version=body.version, **args)
+    result = apply_edit(session, plan_id, body.op, expected_version=body.version, actor=who.user, **args)
     session.commit()
     return result.to_dict()
 
 
 @router.post("/{plan_id}/activate", summary="Activate a draft (refused with 409 unless its coverage passes)")
-def activate(plan_id: int, body: ActivateRequest, session: SessionDep) -> dict[str, Any]:
+def activate(plan_id: int, body: ActivateRequest, session: SessionDep, who: PlanEditor) -> dict[str, Any]:
     if body.version is not None:
         plan_store.bump_version(session, plan_id, expected=body.version)
-    activate_plan(session, plan_id, effective_from=body.effective_from)
+    activate_plan(session, plan_id, effective_from=body.effective_from, actor=who.user)
     session.commit()
     return queries.get_plan(session, plan_id)
 
 
-@router.get("/{plan_id}/diff", summary="Households and shops that move between two plans")
+@router.get("/{plan_id}/diff", summary="Households and shops that move between two plans",
+            dependencies=[Depends(public_reader)])
 def diff(plan_id: int, session: SessionDep,
          before: int | None = Query(None, description="The other plan (default: the plan it was made from)")
          ) -> dict[str, Any]:

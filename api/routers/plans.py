@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
+from api.auth import public_reader
 from api.deps import SessionDep
 from api.responses import GeoJSONResponse
 from gisgrid.db import queries
 
-router = APIRouter(prefix="/v1/plans", tags=["plans"])
+router = APIRouter(prefix="/v1/plans", tags=["plans"], dependencies=[Depends(public_reader)])
 
 
 @router.get("", summary="List plan versions (filter by status or scope area code)")

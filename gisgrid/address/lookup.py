@@ -79,12 +79,13 @@ def _narrow_to_rooms(session: Session, parsed: list[ParsedAddress],
 
 
 def _resolve(session: Session, queries: Sequence[str], fetch: _Fetch, *, on: dt.date,
-             coordsys: str) -> list[dict[str, Any] | None]:
+             coordsys: str, rooms: bool = True) -> list[dict[str, Any] | None]:
     names = {"roads": store.road_names(session), "estates": store.estate_names(session)}
     areas = store.area_names(session)
     parsed = [parse_address(q, known_areas=areas) for q in queries]
     found = [_matches(session, p, names, fetch) for p in parsed]
-    _narrow_to_rooms(session, parsed, found)
+    if rooms:   # a room's household and position are personal: only for who may see them
+        _narrow_to_rooms(session, parsed, found)
     flat = [m for ms in found for m in ms]
     grids = [json_loads(j) for j in lookup_points_json(
         session, [[m["lon"], m["lat"]] for m in flat], on=on)] if flat else []
@@ -110,7 +111,7 @@ def _shape(m: dict[str, Any], coordsys: str) -> dict[str, Any]:
 
 
 def lookup_address(session: Session, q: str, *, coordsys: str = "wgs84",
-                   on: dt.date | None = None) -> dict[str, Any]:
+                   on: dt.date | None = None, rooms: bool = True) -> dict[str, Any]:
     """Resolve a written address to a registry place, its location and its grid.
 
     Parameters
@@ -123,6 +124,10 @@ def lookup_address(session: Session, q: str, *, coordsys: str = "wgs84",
         Coordinate system of the returned locations (default ``wgs84``).
     on : datetime.date, optional
         The grid is taken from the plans in force that day (default: today).
+    rooms : bool
+        Resolve a room number to its household (level ``household``, the room's own
+        position). False: stop at the unit, whether or not the room exists, so the
+        answer says nothing about who lives there (``gisgrid.access``).
 
     Returns
     -------
@@ -150,7 +155,7 @@ def lookup_address(session: Session, q: str, *, coordsys: str = "wgs84",
         return store.places(session, road=road, house_no=p.house_no, estate=estate,
                             building_no=p.building_no)
 
-    result = _resolve(session, [q], fetch, on=on or today(), coordsys=coordsys)[0]
+    result = _resolve(session, [q], fetch, on=on or today(), coordsys=coordsys, rooms=rooms)[0]
     if result is None:
         raise AddressNotFoundError(f"no address in the registry matches {q!r}",
                                    details={"q": q})

@@ -15,6 +15,7 @@ from gisgrid.cli.common import new_app
 from gisgrid.cli.coverage import coverage_app
 from gisgrid.cli.lookup import register as register_lookup
 from gisgrid.cli.plan import plan_app
+from gisgrid.cli.users import users_app
 from gisgrid.db.engine import ready_engine
 from gisgrid.errors import GisGridError
 from gisgrid.settings import DatabaseSettings, Settings
@@ -28,6 +29,7 @@ db_app = new_app("The database: the embedded PostGIS under ./.gisgrid, or "
 app.add_typer(db_app, name="db")
 app.add_typer(coverage_app, name="coverage")
 app.add_typer(plan_app, name="plan")
+app.add_typer(users_app, name="users")
 register_lookup(app)  # assign, lookup
 
 

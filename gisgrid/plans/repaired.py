@@ -19,6 +19,7 @@ def save_repair_as_draft(
     *,
     name: str | None = None,
     author: str | None = None,
+    actor: str | None = None,
 ) -> int:
     """Write a repair as a NEW draft plan (child of ``plan_id``); the source is untouched.
 
@@ -26,7 +27,8 @@ def save_repair_as_draft(
     ``uid``, teams come along: :func:`gisgrid.db.plan_store.copy_grids`), with the
     repaired boundaries for the grids the repair changed, and without the grids it
     dropped; so a diff against the source counts only households that really change
-    grid. Returns the new plan's id; the caller commits.
+    grid. Returns the new plan's id; the caller commits. ``actor`` (for the audit trail)
+    defaults to ``author``.
     """
     source = store.plan_header(session, plan_id)
     counts = _step_counts(result)
@@ -41,7 +43,7 @@ def save_repair_as_draft(
         store.set_boundary(session, ids[code], _multi(changed[code]))
     if result.dropped:
         store.delete_grids(session, [ids[c] for c in result.dropped])
-    record_event(session, "repair", "plan", draft, actor=author,
+    record_event(session, "repair", "plan", draft, actor=actor or author,
                  details={"from_plan": plan_id, "steps": counts,
                           "changed": list(result.changed), "dropped": list(result.dropped)})
     session.flush()

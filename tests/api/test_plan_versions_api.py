@@ -11,9 +11,16 @@ from sqlalchemy import Engine, text
 
 
 @pytest.fixture
-def draft(live_server: str, engine: Engine) -> Iterator[dict]:
+def planner(accounts) -> dict[str, str]:
+    """The headers of a planner of the whole district (every write here is theirs)."""
+    return accounts["planner"].headers
+
+
+@pytest.fixture
+def draft(live_server: str, engine: Engine, planner: dict[str, str]) -> Iterator[dict]:
     """A draft copied from the active plan, deleted after the test (the API commits)."""
-    r = httpx.post(f"{live_server}/v1/plans", json={"scope": "610802", "name": "API draft"}, timeout=60)
+    r = httpx.post(f"{live_server}/v1/plans", json={"scope": "610802", "name": "API draft"},
+                   headers=planner, timeout=60)
     assert r.status_code == 201, r.text
     plan = r.json()
     yield plan
@@ -44,7 +51,7 @@ def test_a_draft_copies_the_active_plan_and_starts_at_version_1(draft: dict, liv
 
 
 def test_two_concurrent_edits_with_the_same_version_one_wins_one_gets_409(
-        draft: dict, live_server: str, engine: Engine) -> None:
+        draft: dict, live_server: str, engine: Engine, planner: dict[str, str]) -> None:
     pairs = _pairs(engine, draft["id"])
     answers: list[httpx.Response] = []
     start = threading.Barrier(2)
@@ -52,7 +59,8 @@ def test_two_concurrent_edits_with_the_same_version_one_wins_one_gets_409(
     def merge(pair: tuple[int, int]) -> None:
         start.wait()
         answers.append(httpx.post(f"{live_server}/v1/plans/{draft['id']}/edits",
-                                  json={"version": 1, "op": "merge", "grids": list(pair)}, timeout=60))
+                                  json={"version": 1, "op": "merge", "grids": list(pair)},
+                                  headers=planner, timeout=60))
 
     threads = [threading.Thread(target=merge, args=(p,)) for p in pairs]
     for t in threads:
@@ -66,7 +74,8 @@ def test_two_concurrent_edits_with_the_same_version_one_wins_one_gets_409(
     assert plan["version"] == 2 and plan["grids"] == draft["grids"] - 1  # exactly one merge landed
 
 
-def test_edit_errors_are_4xx_with_codes_and_change_nothing(draft: dict, live_server: str) -> None:
+def test_edit_errors_are_4xx_with_codes_and_change_nothing(draft: dict, live_server: str,
+                                                          planner: dict[str, str]) -> None:
     url = f"{live_server}/v1/plans/{draft['id']}/edits"
     grid = httpx.get(f"{live_server}/v1/plans/{draft['id']}/grids", timeout=60).json()["features"][0]["id"]
     cases = [
@@ -78,10 +87,11 @@ def test_edit_errors_are_4xx_with_codes_and_change_nothing(draft: dict, live_ser
         ({"version": 7, "op": "renumber", "community": "610802001001"}, 409, "stale_version"),
     ]
     for body, status, code in cases:
-        r = httpx.post(url, json=body, timeout=60)
+        r = httpx.post(url, json=body, headers=planner, timeout=60)
         assert (r.status_code, r.json()["code"]) == (status, code), (body, r.text)
     assert httpx.get(f"{live_server}/v1/plans/{draft['id']}").json()["version"] == 1
     active = httpx.get(f"{live_server}/v1/plans", params={"status": "active"}).json()["plans"][0]
     r = httpx.post(f"{live_server}/v1/plans/{active['id']}/edits",
-                   json={"version": active["version"], "op": "renumber", "community": "610802001001"})
+                   json={"version": active["version"], "op": "renumber", "community": "610802001001"},
+                   headers=planner)
     assert r.status_code == 409 and r.json()["code"] == "plan_not_draft"
