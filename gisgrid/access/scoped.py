@@ -3,8 +3,8 @@
 A full room address (星元苑1号楼1单元101室) resolved to its household confirms that the
 household exists and gives the room's own position: personal data. Admins, and staff
 and planners of the household's community, get that; everyone else gets the unit (the
-building's entrance and its grid), whether or not the room exists, so the answer
-cannot be used to probe the register.
+building's entrance and its grid), with the same confidence whether or not the room
+exists, so the answer cannot be used to probe the register.
 """
 
 from __future__ import annotations
@@ -34,8 +34,9 @@ def lookup_address_for(session: Session, principal: Principal, q: str, *, coords
     """
     if principal.is_admin or principal.role in ("planner", "staff"):
         result = lookup_address(session, q, coordsys=coordsys, on=on, rooms=True)
-        if result["match"]["level"] != "household":
-            return result
+        # Not only a household match is personal: a unit match whose confidence dropped
+        # because the room was not found says "nobody lives in 9999室". Either way, the
+        # room-level answer is for those who may see the community's personal data.
         grid = result.get("grid") or {}
         community = user_store.grid_community(session, grid["id"]) if grid.get("id") else None
         if principal.may_see_personal(community):
