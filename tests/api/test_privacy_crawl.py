@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 
 import pytest
 from fastapi.testclient import TestClient
+from routes import all_routes
 from sqlalchemy import Engine, text
-from starlette.routing import Route
 
 from api import create_app
 
@@ -123,18 +123,6 @@ def samples(engine: Engine) -> Iterator[dict[str, list]]:
            "lon": [lon], "lat": [lat], "q": [address], "before": [active]}
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM plan WHERE id = :d"), {"d": holed})
-
-
-def all_routes(routes) -> Iterator[Route]:
-    """Every route of an app, also inside included routers (FastAPI keeps an included
-    router as one entry holding the original router; its routes carry full paths when,
-    as here, routers are included without a further prefix)."""
-    for route in routes:
-        inner = getattr(route, "original_router", None)
-        if inner is not None:
-            yield from all_routes(inner.routes)
-        elif isinstance(route, Route):
-            yield route
 
 
 def _requests(app, samples: dict[str, list], positions: list[list[float]]) -> Iterator[tuple[str, str, dict]]:
