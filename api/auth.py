@@ -231,8 +231,40 @@ async def _not_authenticated(request: Request, exc: Exception) -> JSONResponse:
                         headers={"WWW-Authenticate": challenge})
 
 
+_ERROR_SCHEMA = {"type": "object", "required": ["code", "message"],
+                 "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}
+_AUTH_RESPONSES = {
+    "401": {"description": "No credentials where they are needed, or credentials that are not "
+                           "valid (unknown, revoked or malformed token)",
+            "content": {"application/json": {"schema": _ERROR_SCHEMA}}},
+    "403": {"description": "The caller's role or scope may not do this (`forbidden`, "
+                           "`out_of_scope`), or a cookie-signed write from another site "
+                           "(`csrf_failed`)",
+            "content": {"application/json": {"schema": _ERROR_SCHEMA}}},
+}
+
+
+def _document_auth_responses(app: FastAPI) -> None:
+    """List 401 and 403 in the OpenAPI document of every operation that reads credentials
+    (FastAPI marks them with ``security``): any of them answers 401 to a bad token."""
+    previous = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = previous()
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                if isinstance(operation, dict) and operation.get("security"):
+                    responses = operation.setdefault("responses", {})
+                    for status, response in _AUTH_RESPONSES.items():
+                        responses.setdefault(status, response)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install_auth(app: FastAPI) -> None:
-    """Answer 401s with a ``WWW-Authenticate: Bearer`` challenge, and send browsers that
-    open a protected page without signing in to /login."""
+    """Answer 401s with a ``WWW-Authenticate: Bearer`` challenge, send browsers that open
+    a protected page without signing in to /login, and document 401/403 in OpenAPI."""
     app.add_exception_handler(NotAuthenticatedError, _not_authenticated)
     app.add_exception_handler(LoginRequired, _login_required)
+    _document_auth_responses(app)

@@ -21,6 +21,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from api.auth import SESSION_COOKIE, PrincipalDep, SignedIn, access_settings, check_origin
 from gisgrid.access import authenticate_password, close_session, open_session
@@ -52,11 +53,14 @@ def safe_next(value: Any) -> str:
 
 async def _small_body(request: Request) -> bytes:
     size, chunks = 0, []
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise StarletteHTTPException(413, f"a sign-in body is at most {MAX_BODY} bytes")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY:
+                raise StarletteHTTPException(413, f"a sign-in body is at most {MAX_BODY} bytes")
+            chunks.append(chunk)
+    except ClientDisconnect as exc:   # abandoned half-way: nobody to answer, nothing to log
+        raise StarletteHTTPException(400, "the sign-in body was not sent completely") from exc
     return b"".join(chunks)
 
 

@@ -295,3 +295,16 @@ def test_every_other_write_route_refuses_anonymous_clients(client, engine: Engin
             checked.append(key)
     assert len(checked) >= 5 and "POST /v1/plans/{plan_id}/activate" in checked
     assert _state(engine) == before
+
+
+def test_the_openapi_document_names_the_credentials_and_the_401_and_403(client) -> None:
+    doc = client.get("/openapi.json").json()
+    assert doc["components"]["securitySchemes"]["token"] == {
+        "type": "http", "scheme": "bearer", "description": doc["components"]["securitySchemes"]["token"][
+            "description"]}
+    assert doc["components"]["securitySchemes"]["session"]["in"] == "cookie"
+    for path, method in [("/v1/plans/{plan_id}/activate", "post"), ("/v1/audit", "get"),
+                         ("/v1/lookup", "get")]:
+        responses = doc["paths"][path][method]["responses"]
+        assert {"401", "403"} <= set(responses), path
+    assert "security" not in doc["paths"]["/health"]["get"]
