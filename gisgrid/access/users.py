@@ -98,9 +98,9 @@ def add_user(session: Session, name: str, role: str, *, scope: str | None = None
     if role not in _SCOPED and scope:
         raise InvalidInputError(f"a {role} has no scope (admins cover every area, consumers "
                                 "see public data only)")
-    scope_id = store.area_id(session, scope) if scope else None
+    scope_code = store.check_area(session, scope) if scope else None
     token = new_token()
-    user_id = store.insert_user(session, name=name, role=role, scope_id=scope_id,
+    user_id = store.insert_user(session, name=name, role=role, scope_code=scope_code,
                                 token_hash=hash_secret(token),
                                 password_hash=hash_password(password) if password else None)
     record_event(session, "create", "user", user_id, actor=actor,

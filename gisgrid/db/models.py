@@ -437,13 +437,16 @@ class AppUser(Base):
     the token (tokens are 256 random bits, so a fast hash is enough and lets a request
     find its user by equality), ``password_hash`` a salted scrypt string
     (``gisgrid.access.credentials``). A revoked user keeps the row (audit events name
-    them) but no credential of theirs works any more; names are never reused.
+    them) but no credential of theirs works any more; names are never reused. The scope
+    is an area *code*, not a key: a district's areas can be dropped and loaded again
+    (``gisgrid demo --replace``) and its users keep their scope (a code that no longer
+    exists covers nothing).
     """
 
     __tablename__ = "app_user"
     __table_args__ = (
         CheckConstraint(_in("role", USER_ROLES), name="app_user_role"),
-        CheckConstraint("role NOT IN ('planner', 'staff') OR scope_id IS NOT NULL",
+        CheckConstraint("role NOT IN ('planner', 'staff') OR scope_code IS NOT NULL",
                         name="app_user_scoped_roles"),
         Index("app_user_token", "token_hash", unique=True,
               postgresql_where=text("token_hash IS NOT NULL")),
@@ -452,7 +455,7 @@ class AppUser(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     role: Mapped[str] = mapped_column(String(10))
-    scope_id: Mapped[int | None] = mapped_column(ForeignKey("admin_area.id", ondelete="RESTRICT"))
+    scope_code: Mapped[str | None] = mapped_column(String(12))
     token_hash: Mapped[str | None] = mapped_column(String(64))
     password_hash: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -18,34 +18,34 @@ from gisgrid.errors import ConflictError, NotFoundError
 # The user's scope and every area below it, by code (the areas their rights cover).
 _COVERED = """
     (WITH RECURSIVE below(id, code) AS (
-         SELECT a.id, a.code FROM admin_area a WHERE a.id = u.scope_id
+         SELECT a.id, a.code FROM admin_area a WHERE a.code = u.scope_code
          UNION ALL
          SELECT c.id, c.code FROM admin_area c JOIN below b ON c.parent_id = b.id)
      SELECT array_agg(code ORDER BY code) FROM below) AS covered
 """
 _PRINCIPAL = f"""
-    SELECT u.id, u.name, u.role, s.code AS scope, {_COVERED}
-    FROM app_user u LEFT JOIN admin_area s ON s.id = u.scope_id
+    SELECT u.id, u.name, u.role, u.scope_code AS scope, {_COVERED}
+    FROM app_user u
 """
 
 
-def area_id(session: Session, code: str) -> int:
-    """The id of an administrative area by code (NotFoundError when there is none)."""
-    found = session.execute(text("SELECT id FROM admin_area WHERE code = :c"), {"c": code}).scalar()
+def check_area(session: Session, code: str) -> str:
+    """An administrative area's code, checked to exist (NotFoundError when it does not)."""
+    found = session.execute(text("SELECT code FROM admin_area WHERE code = :c"), {"c": code}).scalar()
     if found is None:
         raise NotFoundError(f"no area with code {code}")
-    return int(found)
+    return str(found)
 
 
-def insert_user(session: Session, *, name: str, role: str, scope_id: int | None,
+def insert_user(session: Session, *, name: str, role: str, scope_code: str | None,
                 token_hash: str | None, password_hash: str | None) -> int:
     """Add a user; ConflictError when the name is taken (also by a revoked user)."""
     try:
         with session.begin_nested():
             return int(session.execute(text("""
-                INSERT INTO app_user (name, role, scope_id, token_hash, password_hash)
+                INSERT INTO app_user (name, role, scope_code, token_hash, password_hash)
                 VALUES (:name, :role, :scope, :token, :password) RETURNING id
-            """), {"name": name, "role": role, "scope": scope_id, "token": token_hash,
+            """), {"name": name, "role": role, "scope": scope_code, "token": token_hash,
                    "password": password_hash}).scalar_one())
     except IntegrityError as exc:
         raise ConflictError(f"a user named {name!r} exists already (names are never reused)") from exc
@@ -54,18 +54,18 @@ def insert_user(session: Session, *, name: str, role: str, scope_id: int | None,
 def user_row(session: Session, name: str) -> Any | None:
     """id, name, role, scope (code), password_hash, has_token, created_at, revoked_at of a user."""
     return session.execute(text("""
-        SELECT u.id, u.name, u.role, s.code AS scope, u.password_hash,
+        SELECT u.id, u.name, u.role, u.scope_code AS scope, u.password_hash,
                u.token_hash IS NOT NULL AS has_token, u.created_at, u.revoked_at
-        FROM app_user u LEFT JOIN admin_area s ON s.id = u.scope_id WHERE u.name = :n
+        FROM app_user u WHERE u.name = :n
     """), {"n": name}).one_or_none()
 
 
 def list_users(session: Session) -> list[dict[str, Any]]:
     """Every user, oldest first, without any hash."""
     rows = session.execute(text("""
-        SELECT u.id, u.name, u.role, s.code AS scope, u.created_at, u.revoked_at,
+        SELECT u.id, u.name, u.role, u.scope_code AS scope, u.created_at, u.revoked_at,
                u.token_hash IS NOT NULL AS has_token, u.password_hash IS NOT NULL AS has_password
-        FROM app_user u LEFT JOIN admin_area s ON s.id = u.scope_id ORDER BY u.id
+        FROM app_user u ORDER BY u.id
     """))
     return [dict(r._mapping) for r in rows]
 

@@ -153,3 +153,14 @@ def test_demo_users_are_made_once_and_each_run_gives_a_new_admin_token(session: 
     for login in logins:
         who = authenticate_password(session, login.name, login.password)
         assert (who.role, who.scope) == (login.role, login.scope)
+
+
+def test_users_keep_their_scope_when_the_district_is_loaded_again(session: Session) -> None:
+    """A scope is an area code, not a key: `gisgrid demo --replace` drops and reloads the
+    district's areas under its users."""
+    from gisgrid.demo.load import load_demo
+
+    token = add_user(session, "db-reloaded", "staff", scope="610802001001", actor="tests").token
+    load_demo(session, replace=True)
+    who = authenticate_token(session, token)
+    assert who.scope == "610802001001" and who.covers("610802001001") and not who.covers("610802002001")

@@ -1,7 +1,8 @@
 """users and browser sessions; audit events findable by entity, actor and time
 
 ``app_user``: a name (unique, never reused), a role (admin, planner, staff, consumer),
-the area their rights cover (required for planners and staff), the SHA-256 of their API
+the code of the area their rights cover (required for planners and staff; a code, not a
+key, so a district's areas can be reloaded under its users), the SHA-256 of their API
 token and a salted scrypt hash of their browser password: no credential is stored as
 such. ``user_session``: the SHA-256 of a browser session id, its user and its expiry.
 ``GET /v1/audit`` filters events by entity, actor and time: indexes for each.
@@ -28,13 +29,13 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("name", sa.String(100), nullable=False, unique=True),
         sa.Column("role", sa.String(10), nullable=False),
-        sa.Column("scope_id", sa.Integer, sa.ForeignKey("admin_area.id", ondelete="RESTRICT")),
+        sa.Column("scope_code", sa.String(12)),
         sa.Column("token_hash", sa.String(64)),
         sa.Column("password_hash", sa.String(200)),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
         sa.Column("revoked_at", sa.DateTime(timezone=True)),
         sa.CheckConstraint("role IN ('admin', 'planner', 'staff', 'consumer')", name="app_user_role"),
-        sa.CheckConstraint("role NOT IN ('planner', 'staff') OR scope_id IS NOT NULL",
+        sa.CheckConstraint("role NOT IN ('planner', 'staff') OR scope_code IS NOT NULL",
                            name="app_user_scoped_roles"),
     )
     op.create_index("app_user_token", "app_user", ["token_hash"], unique=True,
