@@ -46,6 +46,7 @@ node_modules/.installed: package.json package-lock.json
 demo: setup
 	@$(VENV)/bin/gisgrid db up
 	@$(VENV)/bin/gisgrid demo
+	@$(VENV)/bin/gisgrid users demo
 	@$(VENV)/bin/gisgrid serve --host $(HOST) --port $(PORT)
 
 # Regenerate data/demo/yuyang.gpkg (needs cnmaps, which only the generator uses).

@@ -8,11 +8,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api.auth import install_auth
 from api.errors import install_error_handlers
 from api.lookup_lane import LookupFastLane
 from api.routers import (
     areas,
     assign,
+    audit,
     blocks,
     coverage,
     docs,
@@ -21,8 +23,10 @@ from api.routers import (
     lookup,
     lookup_address,
     ogc,
+    people,
     plan_versions,
     plans,
+    signin,
 )
 from api.routers.maps import install_maps
 from gisgrid.address.cache import AddressCache
@@ -70,8 +74,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    install_auth(app)
     for module in (health, docs, areas, plans, assign, blocks, lookup, lookup_address, coverage,
-                   plan_versions, ogc, exports):
+                   plan_versions, ogc, exports, people, audit, signin):
         app.include_router(module.router)
     install_maps(app, settings.server)
     app.add_middleware(LookupFastLane)     # added last: runs first

@@ -19,6 +19,8 @@ log = logging.getLogger("gisgrid.api")
 
 STATUS_BY_ERROR: dict[type[core.GisGridError], int] = {
     core.InvalidInputError: 400,
+    core.NotAuthenticatedError: 401,   # answered by api.auth, with its WWW-Authenticate challenge
+    core.PermissionDeniedError: 403,
     core.NotFoundError: 404,
     core.ConflictError: 409,
     core.DatabaseUnavailableError: 503,

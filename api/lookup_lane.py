@@ -11,6 +11,12 @@ outside coverage, a HEAD) goes on to the route in ``api.routers.lookup``, which 
 again and gives the documented answer or error. Both read the query with the same
 :func:`~api.lookup_query.point_query` and answer with the same ``LookupIndex.answer``
 bytes, so the lane changes speed only (``tests/api/test_lookup_lane.py`` compares them).
+
+The lane answers anonymous callers only (no ``Authorization`` header, no session
+cookie): a credential must be checked against the database, which is the route's job.
+Its answer is the anonymous view (``gisgrid.access.lookup_view``: the team's names
+dropped when ``GISGRID_PUBLIC_TEAM_NAMES`` is off), the one the route gives anonymous
+callers; when anonymous reads are closed it answers nothing.
 """
 
 from __future__ import annotations
@@ -19,9 +25,14 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.auth import has_credentials
 from api.lookup_query import point_query
+from gisgrid.access import ANONYMOUS, lookup_view
+from gisgrid.settings import AccessSettings
 
 PATH = "/v1/lookup"
+#: For an app not made by ``create_app`` (no settings): the defaults, without reading the environment.
+_DEFAULT_ACCESS = AccessSettings.model_construct()
 
 
 def _route_path(scope: Scope) -> str:
@@ -50,7 +61,9 @@ class LookupFastLane:
     def _answer(scope: Scope) -> bytes | None:
         """The answer's bytes, or None when the route must answer (see the module doc)."""
         cache = getattr(scope["app"].state, "lookups", None)
-        if cache is None:
+        settings = getattr(scope["app"].state, "settings", None)
+        access = settings.access if settings is not None else _DEFAULT_ACCESS
+        if cache is None or not access.anonymous_reads or has_credentials(scope):
             return None
         # Parsed as Starlette parses it (latin-1, blanks kept; the last of repeats wins).
         query = dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
@@ -59,4 +72,5 @@ class LookupFastLane:
         except Exception:   # noqa: BLE001 - every error is the route's to report
             return None
         index = cache.ready(q.on)
-        return None if index is None else index.answer(q.wlon, q.wlat, q.near_m)
+        body = None if index is None else index.answer(q.wlon, q.wlat, q.near_m)
+        return None if body is None else lookup_view(body, ANONYMOUS, public_names=access.public_team_names)

@@ -141,3 +141,42 @@ class FeatureNotFoundError(NotFoundError):
     """No feature with this id in the collection (404, OGC API Features)."""
 
     code = "feature_not_found"
+
+
+# --- Access (gisgrid.access) ---
+
+class NotAuthenticatedError(GisGridError):
+    """The request needs credentials it did not bring, or brought bad ones (HTTP 401)."""
+
+    code = "not_authenticated"
+
+
+class InvalidCredentialsError(NotAuthenticatedError):
+    """A token, session or password that does not match a current user (never says which part)."""
+
+    code = "invalid_credentials"
+
+
+class PermissionDeniedError(GisGridError):
+    """The caller is known but their role may not do this (HTTP 403)."""
+
+    code = "forbidden"
+
+
+class OutOfScopeError(PermissionDeniedError):
+    """The caller's role may do this, but not in this area (their scope is elsewhere)."""
+
+    code = "out_of_scope"
+
+
+class CsrfError(PermissionDeniedError):
+    """A cookie-signed write that did not come from one of the server's own pages."""
+
+    code = "csrf_failed"
+
+
+class LoginRequiredError(NotAuthenticatedError):
+    """A page for signed-in users opened without signing in (``details["next"]``: where
+    to come back to); the web layer sends the browser to its sign-in page."""
+
+    code = "login_required"

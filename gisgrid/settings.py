@@ -73,6 +73,40 @@ class ServerSettings(BaseSettings):
     )
 
 
+class AccessSettings(BaseSettings):
+    """Who may do what without signing in, and how browser sessions behave."""
+
+    model_config = SettingsConfigDict(env_prefix="GISGRID_", extra="ignore")
+
+    anonymous_reads: bool = Field(
+        default=True,
+        description="Clients without a token may read the public endpoints (lookups, areas, "
+        "plans and grids without personal fields, public map pages); false: sign in for all.",
+    )
+    anonymous_services: bool = Field(
+        default=True,
+        description="Clients without a token may call the stateless geometry services "
+        "(POST /v1/blocks, /v1/coverage/check, /v1/coverage/repair, /v1/assign) and the "
+        "batch POST /v1/lookup.",
+    )
+    public_team_names: bool = Field(
+        default=True,
+        description="Lookups name the grid's team to everyone (grid workers' names are posted "
+        "on community boards); false: anonymous and consumer callers get roles without names.",
+    )
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30,
+                                 description="A browser sign-in lasts this long.")
+    cookie_secure: bool | None = Field(
+        default=None,
+        description="Mark the session cookie Secure; unset: when the request came over https.",
+    )
+    trusted_origins: list[str] = Field(
+        default_factory=list,
+        description="Other origins (scheme://host[:port]) whose pages may send cookie-signed "
+        "writes, e.g. a proxy's public name; the server's own origin is always trusted.",
+    )
+
+
 class Settings(BaseSettings):
     """All settings together; built once at startup."""
 
@@ -80,3 +114,4 @@ class Settings(BaseSettings):
 
     db: DatabaseSettings = Field(default_factory=DatabaseSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    access: AccessSettings = Field(default_factory=AccessSettings)

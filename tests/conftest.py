@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -22,6 +23,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from gisgrid.access import add_user
 from gisgrid.db.engine import make_engine, migrate, session_scope
 from gisgrid.db.local import LocalCluster
 from gisgrid.demo.load import load_demo
@@ -54,6 +56,47 @@ def db_url() -> str:
         load_demo(session, replace=True)
     engine.dispose()
     return url
+
+
+@dataclass(frozen=True)
+class Account:
+    """A test user: name, role, scope, its API token and its browser password."""
+
+    name: str
+    role: str
+    scope: str | None
+    token: str
+    password: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+#: The test users, by key: (name, role, scope). 学院社区 610802001001 and 三官会社区
+#: 610802002001 are communities of different subdistricts (崇文路街道, 鼓楼街道).
+ACCOUNTS = {
+    "admin": ("t-admin", "admin", None),
+    "planner": ("t-planner", "planner", "610802"),
+    "gulou_planner": ("t-planner-gulou", "planner", "610802002"),
+    "staff": ("t-staff-xueyuan", "staff", "610802001001"),
+    "other_staff": ("t-staff-sanguanhui", "staff", "610802002001"),
+    "consumer": ("t-consumer", "consumer", None),
+}
+
+
+@pytest.fixture(scope="session")
+def accounts(db_url: str) -> dict[str, Account]:
+    """The test users, committed to the test database once (the API and servers see them)."""
+    engine = make_engine(db_url, pool_size=1)
+    out = {}
+    with session_scope(engine) as session:
+        for key, (name, role, scope) in ACCOUNTS.items():
+            password = f"pw-{name}"
+            user = add_user(session, name, role, scope=scope, password=password, actor="tests")
+            out[key] = Account(name, role, scope, user.token, password)
+    engine.dispose()
+    return out
 
 
 @pytest.fixture(scope="session")

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
+from api.auth import public_reader
 from api.deps import SessionDep
 from api.responses import GeoJSONResponse
 from api.schemas.areas import AreaFeature, AreaList
 from api.schemas.errors import GEOJSON, route_responses
 from gisgrid.db import queries
 
-router = APIRouter(prefix="/v1/areas", tags=["areas"])
+router = APIRouter(prefix="/v1/areas", tags=["areas"], dependencies=[Depends(public_reader)])
 
 
 @router.get("", summary="List administrative areas", response_model=AreaList,

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
+from api.auth import service_caller
 from api.schemas import Coordsys
 from api.schemas.errors import route_responses
 from api.schemas.geometry import Assignments
 from gisgrid.assign.points import assign_points
 from gisgrid.io.geojson import read_features
 
-router = APIRouter(prefix="/v1", tags=["geometry services"])
+router = APIRouter(prefix="/v1", tags=["geometry services"], dependencies=[Depends(service_caller)])
 
 
 class AssignRequest(BaseModel):

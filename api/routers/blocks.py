@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import shapely
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 from shapely.geometry import shape
 
+from api.auth import service_caller
 from api.responses import GeoJSONResponse
 from api.schemas import Coordsys
 from api.schemas.errors import GEOJSON, route_responses
@@ -18,7 +19,7 @@ from gisgrid.crs import geometry_to_wgs84
 from gisgrid.errors import InvalidGeoJSONError
 from gisgrid.io.geojson import geometry_problems, read_features
 
-router = APIRouter(prefix="/v1", tags=["geometry services"])
+router = APIRouter(prefix="/v1", tags=["geometry services"], dependencies=[Depends(service_caller)])
 
 
 class BlocksRequest(BaseModel):

@@ -11,22 +11,24 @@ from __future__ import annotations
 from typing import Any
 
 import shapely
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from shapely.errors import GEOSException
 from shapely.geometry import shape
 
+from api.auth import PlanEditor, Reader, service_caller
 from api.deps import SessionDep
 from api.schemas import Coordsys
 from api.schemas.coverage import CoverageReport as CoverageReportOut
 from api.schemas.coverage import PlanCoverageReport, PlanRepair, Repair
 from api.schemas.errors import route_responses
+from gisgrid.access import coverage_view
 from gisgrid.coverage import plan as plan_cov
 from gisgrid.coverage.check import CoverageReport, check_coverage
 from gisgrid.coverage.repair import RepairResult, repair_coverage
 from gisgrid.crs import geometry_from_wgs84, geometry_to_wgs84
-from gisgrid.db import queries
+from gisgrid.db import queries, user_store
 from gisgrid.errors import ConflictError, InvalidGeoJSONError, InvalidInputError
 from gisgrid.io.geojson import geometry_problems, read_features
 from gisgrid.plans.repaired import save_repair_as_draft
@@ -112,6 +114,7 @@ def _geos_guard(func: Any, **kwargs: Any) -> Any:
 # bodies hold geometries (validating every coordinate would cost, not check) and grid ids
 # echoed exactly as the caller sent them.
 @router.post("/v1/coverage/check", summary="Do the grids tile the parent area?",
+             dependencies=[Depends(service_caller)],
              description="Every gap, overlap, invalid, outside, multipart, duplicate or empty grid "
                          "and every point in no grid, each with its grids, area (m²) and geometry.",
              responses=route_responses(400, 422, ok=CoverageReportOut))
@@ -133,6 +136,7 @@ def _repair_out(result: RepairResult, coordsys: str) -> dict[str, Any]:
 
 
 @router.post("/v1/coverage/repair", summary="Propose grids without gaps or overlaps",
+             dependencies=[Depends(service_caller)],
              description="Each gap and overlap piece goes to the grid sharing the longest edge with "
                          "it; every step is explained. Nothing is stored.",
              responses=route_responses(400, 422, ok=Repair))
@@ -145,18 +149,21 @@ def repair(body: RepairRequest) -> Any:
 @router.get("/v1/plans/{plan_id}/coverage", summary="Coverage check of a stored plan",
             description="Residential grids must tile the plan's gridded communities; overlays "
                         "(business, special) must be valid and inside. Also lists households and "
-                        "shops in no grid, and grids whose household count breaks the bounds.",
+                        "shops in no grid (by id and position only to staff and planners of the "
+                        "plan's area; counts to others), and grids whose household count breaks "
+                        "the bounds.",
             responses=route_responses(400, 404, 422, 503, ok=PlanCoverageReport))
 def plan_coverage(
     plan_id: int,
     session: SessionDep,
+    who: Reader,
     sliver_width_m: float = Query(1.0, ge=0, le=100),
     min_households: int | None = Query(None, description="Size check's minimum (default: the plan's)"),
     max_households: int | None = Query(None, description="Size check's maximum (default: the plan's)"),
 ) -> Any:
     result = plan_cov.plan_coverage(session, plan_id, sliver_width_m=sliver_width_m,
                                           household_bounds=(min_households, max_households))
-    return result.to_dict()
+    return coverage_view(result.to_dict(), who, user_store.plan_scope(session, plan_id) or "")
 
 
 @router.post("/v1/plans/{plan_id}/repair", status_code=201,
@@ -166,13 +173,13 @@ def plan_coverage(
              responses=route_responses(400, 404, 409, 422, 503, ok=PlanRepair, status=201, more={
                  200: {"model": PlanRepair, "description": "dry_run: the proposal only (plan null), "
                                                            "nothing written"}}))
-def plan_repair(plan_id: int, body: PlanRepairRequest, session: SessionDep) -> Any:
+def plan_repair(plan_id: int, body: PlanRepairRequest, session: SessionDep, who: PlanEditor) -> Any:
     result = plan_cov.repair_plan(session, plan_id, sliver_width_m=body.sliver_width_m)
     if not result.steps:
         raise ConflictError(f"plan {plan_id} passes its coverage check; nothing to repair")
     if body.dry_run:
         return JSONResponse({"plan": None, "repair": result.to_dict()})
     new_id = save_repair_as_draft(session, plan_id, result, name=body.name,
-                                                 author=body.author)
+                                  author=body.author or who.user, actor=who.user)
     session.commit()
     return {"plan": queries.get_plan(session, new_id), "repair": result.to_dict()}

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 
+from api.auth import Reader, SignedIn
 from api.deps import SessionDep
 from api.ogc_schemas import GridFile
 from api.responses import GeoJSONResponse
 from api.schemas import Coordsys
 from api.schemas.errors import GEOJSON, route_responses
 from gisgrid.export import FORMATS, export_grids, export_roster
-from gisgrid.export.roster import XLSX
+from gisgrid.export.roster import XLSX, roster_community
 
 router = APIRouter(prefix="/v1/plans", tags=["exports"])
 
@@ -31,20 +32,6 @@ def _download(filename: str, media_type: str, content: bytes) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-def require_staff_credentials(request: Request) -> None:
-    """Refuse every client this server cannot identify as staff (401).
-
-    Personal data needs a staff credential; this server has no credential store yet, so
-    no client can present one it can check, and every request is refused, anonymous or
-    not. Once users and roles exist, their staff check takes the place of this one.
-    """
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        message = "household rosters hold personal data: staff credentials are required"
-    else:
-        message = "this bearer token cannot be verified: no staff credential is accepted yet"
-    raise HTTPException(401, detail=message, headers={"WWW-Authenticate": "Bearer"})
-
 
 @router.get("/{plan_id}/export", response_class=GeoJSONResponse,
             summary="Download a plan's grids: GeoPackage, Shapefile (zip), GeoJSON, KML, CSV (WKT)",
@@ -55,6 +42,7 @@ def require_staff_credentials(request: Request) -> None:
 def export_plan_grids(
     plan_id: int,
     session: SessionDep,
+    who: Reader,
     format: Annotated[ExportFormatName, Query(description="File format")] = "gpkg",  # noqa: A002 - the API's name
     coordsys: Annotated[Coordsys, Query(description=_COORDSYS_HELP)] = "wgs84",
 ) -> Any:
@@ -63,10 +51,11 @@ def export_plan_grids(
 
 
 @router.get("/{plan_id}/grids/{code}/roster", response_class=Response,
-            dependencies=[Depends(require_staff_credentials)],
             summary="A grid's household roster and team as Excel (personal data: staff only)",
             responses={200: {"content": {XLSX: _BINARY}, "description": "the workbook"},
-                       **route_responses(401, 404, 422, 503)})
-def grid_roster(plan_id: int, code: str, session: SessionDep) -> Any:
+                       **route_responses(404, 422, 503)})
+def grid_roster(plan_id: int, code: str, session: SessionDep, who: SignedIn) -> Any:
+    # Personal data: staff and planners of the grid's community, and admins (403 otherwise).
+    who.require_personal(roster_community(session, plan_id, code))
     exported = export_roster(session, plan_id, code)
     return _download(exported.filename, exported.media_type, exported.content)

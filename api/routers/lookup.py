@@ -17,10 +17,12 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 
+from api.auth import Reader, ServiceCaller, access_settings
 from api.batch_body import read_batch
 from api.lookup_query import GET_PARAMETERS, point_query
 from api.schemas.errors import route_responses
 from api.schemas.lookup import BatchLookup, LookupAnswer
+from gisgrid.access import lookup_batch_view, lookup_view
 from gisgrid.errors import DatabaseUnavailableError, InvalidInputError
 from gisgrid.lookup.cache import LookupCache
 from gisgrid.lookup.point import (
@@ -54,7 +56,7 @@ def _outside(engine: Engine, lon: float, lat: float, wlon: float, wlat: float, c
 @router.get("", summary="The grid, areas and team at a point (404 outside_coverage outside)",
             openapi_extra={"parameters": GET_PARAMETERS},
             responses=route_responses(400, 404, 422, 503, ok=LookupAnswer))
-async def lookup(request: Request) -> Response:
+async def lookup(request: Request, who: Reader) -> Response:
     # The hot path: checks, a coordinate conversion and an in-memory answer on the event
     # loop (tens of microseconds); the database only when the cache must look at it.
     # api.lookup_lane answers the plain cases before they reach this route; what comes
@@ -66,7 +68,7 @@ async def lookup(request: Request) -> Response:
     if body is None:
         raise await run_in_threadpool(_outside, request.app.state.engine, q.lon, q.lat, q.wlon, q.wlat,
                                       q.coordsys, q.on)
-    return _json(body)
+    return _json(lookup_view(body, who, public_names=access_settings(request).public_team_names))
 
 
 _BATCH_BODY = {"content": {"application/json": {"schema": {
@@ -109,6 +111,8 @@ def _batch(cache: LookupCache, raw: bytes) -> bytes:
 @router.post("", summary="Batch lookup: one answer (or null outside) per point, in input order",
              openapi_extra={"requestBody": _BATCH_BODY},
              responses=route_responses(400, 503, ok=BatchLookup))
-async def lookup_batch(request: Request) -> Response:
+async def lookup_batch(request: Request, who: ServiceCaller) -> Response:
     raw = await request.body()
-    return _json(await run_in_threadpool(_batch, request.app.state.lookups, raw))
+    public = access_settings(request).public_team_names
+    return _json(await run_in_threadpool(
+        lambda: lookup_batch_view(_batch(request.app.state.lookups, raw), who, public_names=public)))

@@ -15,9 +15,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from api.auth import Reader, ServiceCaller, access_settings
 from api.lookup_query import DATE_DOC
 from api.schemas.errors import route_responses
 from api.schemas.lookup import AddressLookup, BatchAddressLookup
+from gisgrid.access import Principal, address_answer_for, address_answers_for
 from gisgrid.address.cache import AddressCache
 from gisgrid.address.lookup import MAX_BATCH, MAX_QUERY, lookup_address, lookup_addresses
 from gisgrid.errors import InvalidInputError, InvalidJSONError
@@ -42,9 +44,11 @@ def _day(date: Any) -> dt.date | None:
         raise InvalidInputError(f"date must be YYYY-MM-DD, got {date!r}") from exc
 
 
-def _one(cache: AddressCache, q: str, coordsys: str, on: dt.date | None) -> dict[str, Any]:
+def _one(cache: AddressCache, who: Principal, public_names: bool, q: str, coordsys: str,
+         on: dt.date | None) -> dict[str, Any]:
     gaz, view = cache.get(on or today())
-    return lookup_address(None, q, coordsys=coordsys, gazetteer=gaz, view=view)
+    return address_answer_for(who, lambda rooms: lookup_address(
+        None, q, coordsys=coordsys, gazetteer=gaz, view=view, rooms=rooms), public_names=public_names)
 
 
 # Documented, not re-validated: the answer is built by gisgrid.address and sent as it is.
@@ -52,15 +56,17 @@ def _one(cache: AddressCache, q: str, coordsys: str, on: dt.date | None) -> dict
             "(404 address_not_found)", responses=route_responses(400, 404, 422, 503, ok=AddressLookup))
 async def lookup_by_address(
     request: Request,
+    who: Reader,
     q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY,
                             description="The address as written: formal, hotline text, a shop, a landmark")],
     coordsys: Annotated[str, Query(description="Coordinate system of returned locations.")] = "wgs84",
     date: Annotated[dt.date | None, Query(description=DATE_DOC)] = None,
 ) -> Response:
-    return _json(await run_in_threadpool(_one, request.app.state.addresses, q, coordsys, date))
+    return _json(await run_in_threadpool(_one, request.app.state.addresses, who,
+                                         access_settings(request).public_team_names, q, coordsys, date))
 
 
-def _batch(cache: AddressCache, raw: bytes) -> dict[str, Any]:
+def _batch(cache: AddressCache, who: Principal, public_names: bool, raw: bytes) -> dict[str, Any]:
     if len(raw) > MAX_BODY:
         raise InvalidInputError(f"the body is over {MAX_BODY // 2**20} MiB; send at most {MAX_BATCH:,} "
                                 "addresses a request")
@@ -81,7 +87,8 @@ def _batch(cache: AddressCache, raw: bytes) -> dict[str, Any]:
         raise InvalidInputError("coordsys must be a string")
     on = _day(doc.get("date"))
     gaz, view = cache.get(on or today())
-    return {"results": lookup_addresses(None, queries, coordsys=coordsys, gazetteer=gaz, view=view)}
+    return {"results": address_answers_for(who, queries, lambda qs, rooms: lookup_addresses(
+        None, qs, coordsys=coordsys, gazetteer=gaz, view=view, rooms=rooms), public_names=public_names)}
 
 
 _BATCH_BODY = {"content": {"application/json": {"schema": {
@@ -97,6 +104,7 @@ _BATCH_BODY = {"content": {"application/json": {"schema": {
 @router.post("/address", summary="Batch address lookup: one answer (or null) per address, in input order",
              openapi_extra={"requestBody": _BATCH_BODY},
              responses=route_responses(400, 503, ok=BatchAddressLookup))
-async def lookup_by_addresses(request: Request) -> Response:
+async def lookup_by_addresses(request: Request, who: ServiceCaller) -> Response:
     raw = await request.body()
-    return _json(await run_in_threadpool(_batch, request.app.state.addresses, raw))
+    return _json(await run_in_threadpool(_batch, request.app.state.addresses, who,
+                                         access_settings(request).public_team_names, raw))

@@ -8,8 +8,10 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from api.auth import PlannerPage, PublicPage
 from api.deps import SessionDep
 from api.schemas.errors import HTML, route_responses
+from gisgrid.access import coverage_view
 from gisgrid.coverage.plan import plan_coverage
 from gisgrid.db import queries
 from gisgrid.plans.versions import diff_plans
@@ -46,7 +48,7 @@ def maps_root() -> RedirectResponse:
 
 @router.get("/maps/", response_class=HTMLResponse, summary="Map of the active plans' grids",
             responses=route_responses(503, media_type=HTML))
-def active_grids_map(request: Request, session: SessionDep) -> HTMLResponse:
+def active_grids_map(request: Request, session: SessionDep, who: PublicPage) -> HTMLResponse:
     plans = queries.list_plans(session, status="active")
     grids = _plan_grids(session, [p["id"] for p in plans])
     downloads = downloads_html([(p["id"], p["name"]) for p in plans])
@@ -56,7 +58,7 @@ def active_grids_map(request: Request, session: SessionDep) -> HTMLResponse:
 @router.get("/maps/plans/{plan_id}", response_class=HTMLResponse,
             summary="Map of one plan version's grids (drafts and retired plans too)",
             responses=route_responses(404, 422, 503, media_type=HTML))
-def plan_map(plan_id: int, request: Request, session: SessionDep) -> HTMLResponse:
+def plan_map(plan_id: int, request: Request, session: SessionDep, who: PublicPage) -> HTMLResponse:
     plan = queries.get_plan(session, plan_id)
     grids = _plan_grids(session, [plan_id])
     title = f"{plan['name']}（{plan['status']}）"
@@ -67,7 +69,7 @@ def plan_map(plan_id: int, request: Request, session: SessionDep) -> HTMLRespons
 @router.get("/maps/plans/{plan_id}/planner", response_class=HTMLResponse,
             summary="Planner's map: grid sizes against the bounds, streets, defects, diff",
             responses=route_responses(400, 404, 422, 503, media_type=HTML))
-def planner_map(plan_id: int, request: Request, session: SessionDep,
+def planner_map(plan_id: int, request: Request, session: SessionDep, who: PlannerPage,
                 min_households: int | None = Query(None, description="Default: the plan's"),
                 max_households: int | None = Query(None, description="Default: the plan's")
                 ) -> HTMLResponse:
@@ -81,7 +83,7 @@ def planner_map(plan_id: int, request: Request, session: SessionDep,
         tiles=request.app.state.tiles,
         household_bounds=bounds,
         streets=queries.plan_street_features(session, plan_id),
-        coverage=coverage.to_dict(),
+        coverage=coverage_view(coverage.to_dict(), who, plan["scope"]["code"]),
         diff=diff_plans(session, parent, plan_id) if parent is not None else None,
         diff_label=f"上一版方案 #{parent}",
         title=f"{plan['name']}（{plan['status']}）规划图",

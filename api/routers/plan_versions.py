@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from shapely.geometry import shape
 
+from api.auth import PlanEditor, Planner, public_reader
 from api.deps import SessionDep
 from api.schemas.errors import route_responses
 from api.schemas.plans import Plan, PlanDiff, PlanEdit, PlanGenerated, PlanRedraw
@@ -91,7 +92,8 @@ def _geom(doc: dict[str, Any] | None, what: str) -> Any:
 
 @router.post("", status_code=201, summary="Create a draft plan (copy of the active one, or uploaded)",
              response_model=Plan, responses=route_responses(400, 404, 422, 503))
-def create(body: DraftRequest, session: SessionDep) -> dict[str, Any]:
+def create(body: DraftRequest, session: SessionDep, who: Planner) -> dict[str, Any]:
+    who.require_plan_editor(body.scope)
     grids = None
     if body.source == "upload":
         feats = read_features(body.grids, what="grids", geometry_types=("Polygon", "MultiPolygon"),
@@ -99,8 +101,9 @@ def create(body: DraftRequest, session: SessionDep) -> dict[str, Any]:
         props = [f.get("properties") or {} for f in (body.grids or {}).get("features", [])]
         grids = [{**p, "geometry": g} for p, (_, g) in zip(props, feats, strict=True)]
     plan_id = create_draft(session, scope=body.scope, name=body.name, source=body.source, grids=grids,
-                           author=body.author, note=body.note, effective_from=body.effective_from,
-                           household_bounds=(body.min_households, body.max_households))
+                           author=body.author or who.user, note=body.note,
+                           effective_from=body.effective_from,
+                           household_bounds=(body.min_households, body.max_households), actor=who.user)
     session.commit()
     return queries.get_plan(session, plan_id)
 
@@ -109,16 +112,16 @@ def create(body: DraftRequest, session: SessionDep) -> dict[str, Any]:
 # block ids go out exactly as the core computed them.
 @router.post("/{plan_id}/generate", summary="Regenerate one community's grids of a draft from its streets",
              responses=route_responses(400, 404, 409, 422, 503, ok=PlanGenerated))
-def generate(plan_id: int, body: GenerateRequest, session: SessionDep) -> Any:
+def generate(plan_id: int, body: GenerateRequest, session: SessionDep, who: PlanEditor) -> Any:
     result = generate_community(session, plan_id, community=body.community, expected_version=body.version,
-                                bounds=(body.min_households, body.max_households))
+                                bounds=(body.min_households, body.max_households), actor=who.user)
     session.commit()
     return result
 
 
 @router.post("/{plan_id}/edits", summary="Edit a draft: split, merge, move, replace, renumber",
              response_model=PlanEdit, responses=route_responses(400, 404, 409, 422, 503))
-def edit(plan_id: int, body: EditRequest, session: SessionDep) -> dict[str, Any]:
+def edit(plan_id: int, body: EditRequest, session: SessionDep, who: PlanEditor) -> dict[str, Any]:
     args: dict[str, Any] = {
         "split": lambda: {"grid": body.grid, "line": _geom(body.line, "line"), "street": body.street},
         "merge": lambda: {"grids": body.grids or []},
@@ -130,7 +133,7 @@ def edit(plan_id: int, body: EditRequest, session: SessionDep) -> dict[str, Any]
     missing = [k for k, v in args.items() if v is None and k not in ("line", "street")]
     if missing:
         raise InvalidInputError(f"{body.op} needs {', '.join(missing)}")
-    result = apply_edit(session, plan_id, body.op, expected_version=body.version, **args)
+    result = apply_edit(session, plan_id, body.op, expected_version=body.version, actor=who.user, **args)
     session.commit()
     return result.to_dict()
 
@@ -139,11 +142,11 @@ def edit(plan_id: int, body: EditRequest, session: SessionDep) -> dict[str, Any]
 @router.post("/{plan_id}/redraw", summary="Redraw a draft's grids that broke their household bounds, "
                                           "moving the fewest households",
              responses=route_responses(400, 404, 409, 422, 503, ok=PlanRedraw))
-def redraw(plan_id: int, body: RedrawRequest, session: SessionDep) -> Any:
+def redraw(plan_id: int, body: RedrawRequest, session: SessionDep, who: PlanEditor) -> Any:
     communities = [body.community] if isinstance(body.community, str) else body.community
     result = redraw_draft(session, plan_id, expected_version=body.version, communities=communities,
                           min_households=body.min_households, max_households=body.max_households,
-                          dry_run=body.dry_run)
+                          dry_run=body.dry_run, actor=who.user)
     if result.written:
         session.commit()
     return result.to_dict()
@@ -151,16 +154,17 @@ def redraw(plan_id: int, body: RedrawRequest, session: SessionDep) -> Any:
 
 @router.post("/{plan_id}/activate", summary="Activate a draft (refused with 409 unless its coverage passes)",
              response_model=Plan, responses=route_responses(400, 404, 409, 422, 503))
-def activate(plan_id: int, body: ActivateRequest, session: SessionDep) -> dict[str, Any]:
+def activate(plan_id: int, body: ActivateRequest, session: SessionDep, who: PlanEditor) -> dict[str, Any]:
     if body.version is not None:
         plan_store.bump_version(session, plan_id, expected=body.version)
-    activate_plan(session, plan_id, effective_from=body.effective_from)
+    activate_plan(session, plan_id, effective_from=body.effective_from, actor=who.user)
     session.commit()
     return queries.get_plan(session, plan_id)
 
 
 @router.get("/{plan_id}/diff", summary="Households and shops that move between two plans",
-            response_model=PlanDiff, responses=route_responses(400, 404, 422, 503))
+            response_model=PlanDiff, responses=route_responses(400, 404, 422, 503),
+            dependencies=[Depends(public_reader)])
 def diff(plan_id: int, session: SessionDep,
          before: int | None = Query(None, description="The other plan (default: the plan it was made from)")
          ) -> dict[str, Any]:

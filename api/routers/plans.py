@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
+from api.auth import public_reader
 from api.deps import SessionDep
 from api.responses import GeoJSONResponse
 from api.schemas.errors import GEOJSON, route_responses
 from api.schemas.plans import GridCollection, Plan, PlanList
 from gisgrid.db import queries
 
-router = APIRouter(prefix="/v1/plans", tags=["plans"])
+router = APIRouter(prefix="/v1/plans", tags=["plans"], dependencies=[Depends(public_reader)])
 
 
 @router.get("", summary="List plan versions (filter by status or scope area code)",

@@ -20,7 +20,7 @@ from api.errors import status_for
 from api.schemas.common import left_out_unless
 from gisgrid import errors as core
 
-__all__ = ["GEOJSON", "JSON", "ErrorBody", "codes_for", "route_responses"]
+__all__ = ["GEOJSON", "JSON", "ErrorBody", "codes_for", "error_response", "route_responses"]
 
 JSON = "application/json"
 GEOJSON = "application/geo+json"
@@ -45,7 +45,9 @@ _HTTP_CODES: dict[int, tuple[str, ...]] = {
 }
 _MEANING = {
     400: "Bad input",
-    401: "Credentials are needed (WWW-Authenticate: Bearer)",
+    401: "No credentials where they are needed, or credentials that are not valid (unknown, "
+         "revoked or malformed token); WWW-Authenticate: Bearer",
+    403: "The caller's role or scope may not do this, or a cookie-signed write from another site",
     404: "Not found",
     409: "Conflicts with the current state",
     413: "Request body too large",
@@ -76,6 +78,12 @@ def _description(status: int) -> str:
     codes = ", ".join(f"`{c}`" for c in codes_for(status))
     meaning = _MEANING.get(status, "Error")
     return f"{meaning} (codes the API sends with {status}: {codes})" if codes else meaning
+
+
+def error_response(status: int) -> dict[str, Any]:
+    """The OpenAPI response object of an error status, as the document writes it (for code
+    that edits the document itself: api.auth adds 401/403 to operations with security)."""
+    return _error(_description(status), HTML)
 
 
 def _error(description: str, media_type: str) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import AreaRef, GridKind, Point, StaffRole
+from api.schemas.common import AreaRef, GridKind, Point, StaffRole, left_out_unless
 
 
 class GridRef(BaseModel):
@@ -98,7 +98,8 @@ class ParsedAddress(BaseModel):
     # The reader may learn more; it is reported as it comes.
     model_config = ConfigDict(extra="allow")
 
-    text: str
+    text: str = left_out_unless("The text as read (left out where the answer stops at the unit: "
+                                "it would echo the room)")
     names: list[dict[str, Any]]
     numbers: list[dict[str, Any]]
     cues: list[Any]

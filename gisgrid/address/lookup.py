@@ -60,16 +60,17 @@ def _elsewhere(tokens: Tokens) -> str | None:
     return None
 
 
-def resolve(gaz: Gazetteer, view: GridView, query: str, *, coordsys: str = "wgs84"
+def resolve(gaz: Gazetteer, view: GridView, query: str, *, coordsys: str = "wgs84", rooms: bool = True
             ) -> tuple[dict[str, Any] | None, str | None]:
-    """One query's answer (None: nothing matches) and, when None, why."""
+    """One query's answer (None: nothing matches) and, when None, why; ``rooms=False``:
+    down to the unit only (see :func:`gisgrid.address.match.hypotheses`)."""
     if not isinstance(query, str) or not query.strip():
         return None, "empty"
     tokens = tokenise(gaz, query[:MAX_QUERY])
     elsewhere = _elsewhere(tokens)
     if elsewhere:
         return None, f"names {elsewhere}, outside this district"
-    answer = shape_answer(gaz, view, hypotheses(gaz, tokens), coordsys, _parsed(tokens))
+    answer = shape_answer(gaz, view, hypotheses(gaz, tokens, rooms=rooms), coordsys, _parsed(tokens))
     return answer, None if answer else "no registry place matches"
 
 
@@ -98,7 +99,7 @@ def _context(session: Session | None, on: dt.date | None, gazetteer: Gazetteer |
 
 def lookup_address(session: Session | None, q: str, *, coordsys: str = "wgs84",
                    on: dt.date | None = None, gazetteer: Gazetteer | None = None,
-                   view: GridView | None = None) -> dict[str, Any]:
+                   view: GridView | None = None, rooms: bool = True) -> dict[str, Any]:
     """Resolve a written address to a registry place, its grid and the grid's team.
 
     Parameters
@@ -113,6 +114,8 @@ def lookup_address(session: Session | None, q: str, *, coordsys: str = "wgs84",
         The grids are those of the plans in force that day (default: today in China).
     gazetteer, view : optional
         A gazetteer and grid view already in memory (the API's cache).
+    rooms : bool
+        False: never down to a room (for callers who may not see households).
 
     Returns
     -------
@@ -138,7 +141,7 @@ def lookup_address(session: Session | None, q: str, *, coordsys: str = "wgs84",
     """
     _check(q, coordsys)
     gaz, grid_view = _context(session, on, gazetteer, view)
-    answer, why = resolve(gaz, grid_view, q, coordsys=coordsys)
+    answer, why = resolve(gaz, grid_view, q, coordsys=coordsys, rooms=rooms)
     if answer is None:
         raise AddressNotFoundError(f"no address in the registry matches {q!r}: {why}",
                                    details={"q": q, "reason": why})
@@ -147,7 +150,7 @@ def lookup_address(session: Session | None, q: str, *, coordsys: str = "wgs84",
 
 def lookup_addresses(session: Session | None, queries: Sequence[str], *, coordsys: str = "wgs84",
                      on: dt.date | None = None, gazetteer: Gazetteer | None = None,
-                     view: GridView | None = None) -> list[dict[str, Any] | None]:
+                     view: GridView | None = None, rooms: bool = True) -> list[dict[str, Any] | None]:
     """Batch :func:`lookup_address`: one answer per query, None where nothing matches
     (or the query is empty), in input order; the same answers as single lookups.
 
@@ -161,4 +164,4 @@ def lookup_addresses(session: Session | None, queries: Sequence[str], *, coordsy
         raise InvalidInputError(f"at most {MAX_BATCH:,} addresses per batch, got {len(queries):,}")
     from_wgs84(0.0, 0.0, coordsys)
     gaz, grid_view = _context(session, on, gazetteer, view)
-    return [resolve(gaz, grid_view, q, coordsys=coordsys)[0] for q in queries]
+    return [resolve(gaz, grid_view, q, coordsys=coordsys, rooms=rooms)[0] for q in queries]

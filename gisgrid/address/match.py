@@ -110,7 +110,7 @@ def _named(tokens: Tokens, kind: str) -> list[_Named]:
 
 
 def _score_building(gaz: Gazetteer, b: Building, r: Reading, road: _Named | None, estate: _Named | None,
-                    community: str | None) -> Hypothesis:
+                    community: str | None, rooms: bool = True) -> Hypothesis:
     given = got = 0.0
     comps: dict[str, Any] = {"road": b.road, "door": b.door, "estate": b.estate, "building": b.number}
     if road is not None:
@@ -141,7 +141,7 @@ def _score_building(gaz: Gazetteer, b: Building, r: Reading, road: _Named | None
             address = f"{b.label}{r.unit}单元"
             household = {"unit": r.unit, "room": None}
             comps["unit"] = r.unit
-    if r.room is not None:
+    if rooms and r.room is not None:    # rooms=False: the room plays no part (see hypotheses)
         given += WEIGHTS["room"]
         home = gaz.household(b.id, r.unit, r.room) if r.unit is not None else None
         if home is not None:
@@ -177,7 +177,7 @@ def _buildings_for(gaz: Gazetteer, r: Reading, road: _Named | None, estate: _Nam
 
 
 def _specific(gaz: Gazetteer, tokens: Tokens, roads: list[_Named], estates: list[_Named],
-              community: str | None) -> list[Hypothesis]:
+              community: str | None, rooms: bool = True) -> list[Hypothesis]:
     out = []
     for r in readings(tokens):
         for road in [*roads, None]:
@@ -185,7 +185,8 @@ def _specific(gaz: Gazetteer, tokens: Tokens, roads: list[_Named], estates: list
                 if road is None and estate is None:
                     continue
                 for bid in _buildings_for(gaz, r, road, estate):
-                    out.append(_score_building(gaz, gaz.buildings[bid], r, road, estate, community))
+                    out.append(_score_building(gaz, gaz.buildings[bid], r, road, estate, community,
+                                               rooms))
         out += _shops_at(gaz, tokens, r, roads)
     return out
 
@@ -276,13 +277,19 @@ def _crossing(gaz: Gazetteer, tokens: Tokens, roads: list[_Named]) -> list[Hypot
                        pt.x, pt.y, {"crossing": [a.key, b.key]}, crossing=True)]
 
 
-def hypotheses(gaz: Gazetteer, tokens: Tokens) -> list[Hypothesis]:
-    """Every place the text may mean, best first (see the module docstring)."""
+def hypotheses(gaz: Gazetteer, tokens: Tokens, *, rooms: bool = True) -> list[Hypothesis]:
+    """Every place the text may mean, best first (see the module docstring).
+
+    ``rooms=False`` reads the text as if it named no room: a room is personal data (it
+    confirms a household and gives its position), so for callers who may not see it the
+    answer stops at the unit, with a confidence that does not depend on whether the
+    room exists (:mod:`gisgrid.access.scoped`).
+    """
     roads, estates = _named(tokens, "road"), _named(tokens, "estate")
     communities = _named(tokens, "community")
     community = communities[0].key if len(communities) == 1 else None
     out = _crossing(gaz, tokens, roads)
-    out += _specific(gaz, tokens, roads, estates, community)
+    out += _specific(gaz, tokens, roads, estates, community, rooms)
     best = max((h.score for h in out), default=0.0)
     if best < 0.75:
         out += _coarse(gaz, tokens, roads, estates)

@@ -26,12 +26,16 @@ def assign(
     """Recompute the stored household/shop -> grid assignments of a plan; print totals."""
     from gisgrid.assign.plan import assign_plan
     from gisgrid.db.assign_store import assignment_totals
+    from gisgrid.db.audit_store import record_event
     from gisgrid.db.engine import make_sessionmaker
 
     try:
         with make_sessionmaker(_engine())() as session:
             summary = assign_plan(session, plan)
             totals = assignment_totals(session, plan)
+            record_event(session, "assign", "plan", plan, actor="cli", details={
+                "households": summary.households, "shops": summary.shops,
+                "unassigned_households": len(summary.unassigned_households)})
             session.rollback() if dry_run else session.commit()
     except GisGridError as exc:
         _fail(exc)

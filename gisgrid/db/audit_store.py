@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gisgrid.db.models import AuditEvent
@@ -14,3 +16,29 @@ def record_event(session: Session, action: str, entity: str, entity_id: int | No
     """Add one audit event to the session (it is written with the change it records)."""
     session.add(AuditEvent(action=action, entity=entity, entity_id=entity_id, actor=actor,
                            details=details))
+
+
+def list_events(session: Session, *, entity: str | None = None, entity_id: int | None = None,
+                actor: str | None = None, since: dt.datetime | None = None,
+                until: dt.datetime | None = None, limit: int = 100,
+                offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
+    """Audit events, newest first, filtered; (how many match, one page of them).
+
+    ``since`` is inclusive and ``until`` exclusive, so consecutive windows do not overlap.
+    """
+    session.flush()   # events added in this transaction count too
+    params = {"entity": entity, "entity_id": entity_id, "actor": actor, "since": since,
+              "until": until, "limit": limit, "offset": offset}
+    where = """
+        WHERE (CAST(:entity AS text) IS NULL OR entity = :entity)
+          AND (CAST(:entity_id AS integer) IS NULL OR entity_id = :entity_id)
+          AND (CAST(:actor AS text) IS NULL OR actor = :actor)
+          AND (CAST(:since AS timestamptz) IS NULL OR at >= :since)
+          AND (CAST(:until AS timestamptz) IS NULL OR at < :until)
+    """
+    total = session.execute(text("SELECT count(*) FROM audit_event" + where), params).scalar_one()
+    rows = session.execute(text(
+        "SELECT id, at, actor, action, entity, entity_id, details FROM audit_event" + where
+        + " ORDER BY id DESC LIMIT :limit OFFSET :offset"), params)
+    events = [{**r._mapping, "at": r.at.isoformat()} for r in rows]
+    return int(total), events

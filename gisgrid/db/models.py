@@ -294,6 +294,11 @@ class AuditEvent(Base):
     """Who did what to which record, and when (plan activations, edits, loads)."""
 
     __tablename__ = "audit_event"
+    __table_args__ = (  # GET /v1/audit filters on these (migration 0009)
+        Index("ix_audit_event_entity", "entity", "entity_id"),
+        Index("ix_audit_event_actor", "actor"),
+        Index("ix_audit_event_at", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -427,3 +432,51 @@ class AddressPlace(Base):
     shop_id: Mapped[int | None] = mapped_column(ForeignKey("shop.id", ondelete="CASCADE"), index=True)
     label: Mapped[str] = mapped_column(String(200))
     location: Mapped[Any] = mapped_column(_geom("POINT"))
+
+
+# --- Migration 0009: users and browser sessions -------------------------------
+
+USER_ROLES = ("admin", "planner", "staff", "consumer")
+
+
+class AppUser(Base):
+    """Someone who may sign in: a role, the area their rights cover, hashed credentials.
+
+    Neither the API token nor the password is stored: ``token_hash`` is the SHA-256 of
+    the token (tokens are 256 random bits, so a fast hash is enough and lets a request
+    find its user by equality), ``password_hash`` a salted scrypt string
+    (``gisgrid.access.credentials``). A revoked user keeps the row (audit events name
+    them) but no credential of theirs works any more; names are never reused. The scope
+    is an area *code*, not a key: a district's areas can be dropped and loaded again
+    (``gisgrid demo --replace``) and its users keep their scope (a code that no longer
+    exists covers nothing).
+    """
+
+    __tablename__ = "app_user"
+    __table_args__ = (
+        CheckConstraint(_in("role", USER_ROLES), name="app_user_role"),
+        CheckConstraint("role NOT IN ('planner', 'staff') OR scope_code IS NOT NULL",
+                        name="app_user_scoped_roles"),
+        Index("app_user_token", "token_hash", unique=True,
+              postgresql_where=text("token_hash IS NOT NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(10))
+    scope_code: Mapped[str | None] = mapped_column(String(12))
+    token_hash: Mapped[str | None] = mapped_column(String(64))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class UserSession(Base):
+    """A browser sign-in: the SHA-256 of the cookie's random session id, its user, its expiry."""
+
+    __tablename__ = "user_session"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -98,6 +98,11 @@ def save_roster(session: Session, plan_id: int, grid_code: str, path: Path) -> d
     return summary
 
 
+def roster_community(session: Session, plan_id: int, grid_code: str) -> str:
+    """The code of the community whose personal data a grid's roster holds (404: no grid)."""
+    return str(export_store.grid_by_code(session, plan_id, grid_code)["community_code"])
+
+
 def export_roster(session: Session, plan_id: int, grid_code: str) -> ExportFile:
     """A grid's roster as a downloadable .xlsx (``plan-1-grid-610802001001037-roster.xlsx``)."""
     wb, summary = roster_workbook(session, plan_id, grid_code)

@@ -48,7 +48,10 @@ def activate_plan(session: Session, plan_id: int, *, effective_from: dt.date | N
     for old in previous:
         session.execute(update(Plan).where(Plan.id == old.id)
                         .values(status="retired", effective_to=start, version=Plan.version + 1))
-        record_event(session, "retire", "plan", old.id, actor=actor, details={"by_plan": plan.id})
+        record_event(session, "retire", "plan", old.id, actor=actor,
+                     details={"by_plan": plan.id, "before": {"status": "active"},
+                              "after": {"status": "retired", "effective_to": start.isoformat()}})
+    before = {"status": plan.status, "version": plan.version}
     plan.status = "active"
     plan.effective_from = start
     plan.effective_to = None
@@ -63,6 +66,7 @@ def activate_plan(session: Session, plan_id: int, *, effective_from: dt.date | N
     assigned = assign_plan(session, plan.id)
     note_lookup_change(session)     # lookups answer from this plan once this commits
     record_event(session, "activate", "plan", plan.id, actor=actor,
-          details={"effective_from": start.isoformat(), "retired": [p.id for p in previous],
-                   "unassigned_households": len(assigned.unassigned_households)})
+                 details={"effective_from": start.isoformat(), "retired": [p.id for p in previous],
+                          "unassigned_households": len(assigned.unassigned_households),
+                          "before": before, "after": {"status": "active", "version": plan.version}})
     return plan

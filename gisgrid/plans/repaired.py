@@ -20,6 +20,7 @@ def save_repair_as_draft(
     *,
     name: str | None = None,
     author: str | None = None,
+    actor: str | None = None,
 ) -> int:
     """Write a repair as a NEW draft plan (child of ``plan_id``); the source is untouched.
 
@@ -28,6 +29,7 @@ def save_repair_as_draft(
     household bounds come along), with the repaired boundaries for the grids the repair
     changed, and without the grids it dropped; so a diff against the source counts only
     households that really change grid. Returns the new plan's id; the caller commits.
+    ``actor`` (for the audit trail) defaults to ``author``.
     """
     source = store.plan_header(session, plan_id)
     counts = _step_counts(result)
@@ -39,7 +41,7 @@ def save_repair_as_draft(
         store.set_boundary(session, ids[code], _multi(changed[code]))
     if result.dropped:
         store.delete_grids(session, [ids[c] for c in result.dropped])
-    record_event(session, "repair", "plan", draft, actor=author,
+    record_event(session, "repair", "plan", draft, actor=actor or author,
                  details={"from_plan": plan_id, "steps": counts,
                           "changed": list(result.changed), "dropped": list(result.dropped)})
     session.flush()

@@ -75,7 +75,8 @@ def copy_to_draft(session: Session, source_id: int, *, name: str, author: str | 
 def create_draft(session: Session, *, scope: str, name: str, source: str = "copy_active",
                  grids: list[dict[str, Any]] | None = None, author: str | None = None,
                  note: str | None = None, effective_from: dt.date | None = None,
-                 household_bounds: tuple[int | None, int | None] | None = None) -> int:
+                 household_bounds: tuple[int | None, int | None] | None = None,
+                 actor: str | None = None) -> int:
     """Make a draft plan of a scope area; return its id.
 
     ``source`` is ``copy_active`` (the scope's active plan, teams included:
@@ -83,7 +84,8 @@ def create_draft(session: Session, *, scope: str, name: str, source: str = "copy
     lon/lat), ``community`` code, optional ``name``, ``kind``, ``code``; missing codes
     are numbered). ``household_bounds`` (min, max) are the draft's grid sizes; by
     default (or for a value left None) those of the scope's active plan, else
-    :data:`gisgrid.rules.DEFAULT_HOUSEHOLD_BOUNDS`.
+    :data:`gisgrid.rules.DEFAULT_HOUSEHOLD_BOUNDS`. ``actor`` (who makes it, for the
+    audit trail) defaults to ``author``.
     """
     if source not in ("copy_active", "upload"):
         raise InvalidInputError(f"unknown source {source!r}: copy_active or upload")
@@ -101,8 +103,8 @@ def create_draft(session: Session, *, scope: str, name: str, source: str = "copy
                                     effective_from=effective_from,
                                     household_bounds=fill_household_bounds(household_bounds, inherited))
         _insert_uploaded(session, plan_id, district, grids or [])
-    record_event(session, "create_draft", "plan", plan_id, actor=author,
-          details={"source": source, "parent": active})
+    record_event(session, "create_draft", "plan", plan_id, actor=actor or author,
+                 details={"source": source, "parent": active, "after": {"status": "draft", "version": 1}})
     return plan_id
 
 
@@ -175,7 +177,8 @@ def renumber(session: Session, plan_id: int, *, community_id: int, rename: bool 
 
 
 def generate_community(session: Session, plan_id: int, *, community: str, expected_version: int,
-                       bounds: tuple[int | None, int | None] | None = None) -> dict[str, Any]:
+                       bounds: tuple[int | None, int | None] | None = None,
+                       actor: str | None = None) -> dict[str, Any]:
     """Replace a draft's residential grids in one community by grids planned from its streets.
 
     Blocks come from the community's streets (:func:`gisgrid.blocks.polygonize.polygonize_blocks`),
@@ -207,8 +210,9 @@ def generate_community(session: Session, plan_id: int, *, community: str, expect
             code=f"8{i:014d}", seq=i, name=f"网格{i}", kind="residential",
             boundary=g.geometry, uid=uids[i - 1]))
     renumber(session, plan_id, community_id=community_id, rename=True)
-    record_event(session, "generate", "plan", plan_id,
-                 details={"community": community, "grids": len(new_ids)})
+    record_event(session, "generate", "plan", plan_id, actor=actor,
+                 details={"community": community, "grids": len(new_ids), "removed": old,
+                          "version": {"before": expected_version, "after": version}})
     out = proposal.to_dict()
     out.pop("grids")
     return {"plan_id": plan_id, "version": version, "removed": old,
@@ -224,8 +228,8 @@ def apply_edit(session: Session, plan_id: int, op: str, *, expected_version: int
     result = _EDITS[op](session, plan_id, **args)
     result.version = version
     record_event(session, f"edit_{op}", "plan", plan_id, actor=actor,
-          details={"version": version, "grids": [g["id"] for g in result.grids],
-                   "removed": result.removed})
+                 details={"version": {"before": expected_version, "after": version},
+                          "grids": [g["id"] for g in result.grids], "removed": result.removed})
     return result
 
 

@@ -33,16 +33,18 @@ def quiet_client(settings: Settings) -> Iterator[TestClient]:
 
 
 @contextmanager
-def activated_copy(client: Any, engine: Engine, **activate: Any) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield (the demo plan's id, the activated copy as ``GET /v1/plans/{id}`` shows it)."""
+def activated_copy(client: Any, engine: Engine, headers: dict[str, str], **activate: Any
+                   ) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield (the demo plan's id, the activated copy as ``GET /v1/plans/{id}`` shows it);
+    ``headers``: a planner's credentials."""
     with engine.connect() as conn:
         old = conn.execute(text(DEMO_ACTIVE)).one()
     new = None
     try:
-        r = client.post("/v1/plans", json={"scope": "610802", "name": "activated copy"})
+        r = client.post("/v1/plans", json={"scope": "610802", "name": "activated copy"}, headers=headers)
         assert r.status_code == 201, r.text
         new = r.json()["id"]
-        r = client.post(f"/v1/plans/{new}/activate", json=activate)
+        r = client.post(f"/v1/plans/{new}/activate", json=activate, headers=headers)
         assert r.status_code == 200, r.text
         yield old.id, r.json()
     finally:

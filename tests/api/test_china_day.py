@@ -91,12 +91,12 @@ def _grid_ids(client: TestClient, engine: Engine, db_url: str, lon: float, lat: 
 
 
 def test_an_activation_and_every_lookup_default_to_the_same_china_day(
-        quiet: TestClient, engine: Engine, db_url: str, clock) -> None:
+        quiet: TestClient, engine: Engine, db_url: str, clock, accounts) -> None:
     with engine.connect() as conn:
         lon, lat, address = conn.execute(text(
             "SELECT ST_X(location), ST_Y(location), address FROM household ORDER BY id LIMIT 1")).one()
     clock(EVENING)
-    with activated_copy(quiet, engine) as (old_plan, new_plan):
+    with activated_copy(quiet, engine, accounts["planner"].headers) as (old_plan, new_plan):
         assert new_plan["effective_from"] == "2026-12-05"           # not the UTC day, 12-04
         with engine.connect() as conn:
             assert conn.execute(text("SELECT effective_to FROM plan WHERE id = :p"),
@@ -112,8 +112,10 @@ def test_an_activation_and_every_lookup_default_to_the_same_china_day(
         assert afternoon == dict.fromkeys(afternoon, holder[old_plan])
 
 
-def test_the_cli_activates_on_the_china_day(quiet: TestClient, engine: Engine, db_url: str, clock) -> None:
-    draft = quiet.post("/v1/plans", json={"scope": "610802", "name": "CLI activation"}).json()["id"]
+def test_the_cli_activates_on_the_china_day(quiet: TestClient, engine: Engine, db_url: str, clock,
+                                            accounts) -> None:
+    draft = quiet.post("/v1/plans", json={"scope": "610802", "name": "CLI activation"},
+                       headers=accounts["planner"].headers).json()["id"]
     try:
         clock(EVENING)
         r = CliRunner().invoke(cli, ["plan", "activate", str(draft), "--dry-run"],

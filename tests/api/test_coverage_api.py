@@ -208,8 +208,9 @@ def test_bounds_the_wrong_way_round_are_a_400(client) -> None:
     assert (r.status_code, check(r)["code"]) == (400, "invalid_input")
 
 
-def test_a_plan_with_nothing_to_repair_is_a_409(client) -> None:
-    r = client.post(f"/v1/plans/{active_plan_id(client)}/repair", json={})
+def test_a_plan_with_nothing_to_repair_is_a_409(client, accounts) -> None:
+    r = client.post(f"/v1/plans/{active_plan_id(client)}/repair", json={},
+                    headers=accounts["planner"].headers)
     assert (r.status_code, check(r)["code"]) == (409, "conflict")
 
 
@@ -236,13 +237,16 @@ def damaged_draft(client, engine):
         conn.execute(text("DELETE FROM plan WHERE id = :d OR parent_id = :d"), {"d": draft})
 
 
-def test_a_damaged_plan_is_repaired_into_a_new_draft_and_left_as_it_was(client, damaged_draft) -> None:
+def test_a_damaged_plan_is_repaired_into_a_new_draft_and_left_as_it_was(
+        client, damaged_draft, accounts) -> None:
+    planner = accounts["planner"].headers
     before = check(client.get(f"/v1/plans/{damaged_draft}/coverage"))
     assert before["ok"] is False and [d["kind"] for d in before["defects"]][0] == "gap"
-    dry = client.post(f"/v1/plans/{damaged_draft}/repair", json={"dry_run": True})
+    dry = client.post(f"/v1/plans/{damaged_draft}/repair", json={"dry_run": True}, headers=planner)
     assert dry.status_code == 200 and check(dry)["plan"] is None
     assert dry.json()["repair"]["ok"] is True
-    r = client.post(f"/v1/plans/{damaged_draft}/repair", json={"author": "api test", "name": "fixed"})
+    r = client.post(f"/v1/plans/{damaged_draft}/repair", json={"author": "api test", "name": "fixed"},
+                    headers=planner)
     assert r.status_code == 201, r.text
     plan = check(r)["plan"]
     assert (plan["status"], plan["parent_id"], plan["name"], plan["author"]) == (

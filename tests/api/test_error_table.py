@@ -13,7 +13,8 @@ from gisgrid.coverage.report import CoverageFailedError
 from maps.tiles import TileSpecError
 
 ROOT = Path(__file__).resolve().parents[2]
-FAMILIES = {core.InvalidInputError: 400, core.NotFoundError: 404, core.ConflictError: 409,
+FAMILIES = {core.InvalidInputError: 400, core.NotAuthenticatedError: 401, core.PermissionDeniedError: 403,
+            core.NotFoundError: 404, core.ConflictError: 409,
             core.DatabaseUnavailableError: 503, core.LocalClusterError: 503}
 
 

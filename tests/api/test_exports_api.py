@@ -61,18 +61,33 @@ def test_bad_downloads_get_a_json_4xx(client, plan, path: str, status: int, code
         assert r.json()["code"] == code
 
 
-@pytest.mark.parametrize("headers", [
-    {}, {"Authorization": "Bearer made-up-token"}, {"Authorization": "Basic YWRtaW46YWRtaW4="},
-    {"Authorization": "Bearer "},
+@pytest.mark.parametrize(("headers", "code"), [
+    ({}, "not_authenticated"), ({"Authorization": "Bearer made-up-token"}, "invalid_credentials"),
+    ({"Authorization": "Basic YWRtaW46YWRtaW4="}, "invalid_credentials"),
+    ({"Authorization": "Bearer "}, "invalid_credentials"),
 ])
-def test_a_household_roster_is_refused_to_clients_without_staff_credentials(client, plan, headers) -> None:
+def test_a_household_roster_is_refused_to_clients_without_credentials(client, plan, headers, code) -> None:
     grids = client.get(f"/v1/plans/{plan['id']}/grids").json()["features"]
-    for code in (grids[0]["properties"]["code"], "000000000000000"):
-        r = client.get(f"/v1/plans/{plan['id']}/grids/{code}/roster", headers=headers)
+    for grid_code in (grids[0]["properties"]["code"], "000000000000000"):
+        r = client.get(f"/v1/plans/{plan['id']}/grids/{grid_code}/roster", headers=headers)
         assert r.status_code == 401
-        assert r.headers["www-authenticate"] == "Bearer"
-        assert r.json()["code"] == "unauthorized"
+        assert r.headers["www-authenticate"].startswith("Bearer")
+        assert check(r)["code"] == code
         assert not r.content.startswith(b"PK")   # no workbook, not even a part of one
+
+
+def test_a_roster_is_only_for_staff_and_planners_of_its_community(client, plan, accounts) -> None:
+    """Xueyuan's grid: its staff, a district planner and an admin get the workbook; a
+    consumer and Sanguanhui's staff get 403 and no workbook."""
+    grid = next(f for f in client.get(f"/v1/plans/{plan['id']}/grids").json()["features"]
+                if f["properties"]["community_code"] == "610802001001")
+    url = f"/v1/plans/{plan['id']}/grids/{grid['properties']['code']}/roster"
+    for who in ("staff", "planner", "admin"):
+        r = client.get(url, headers=accounts[who].headers)
+        assert r.status_code == 200 and r.content.startswith(b"PK"), (who, r.text[:200])
+    for who in ("consumer", "other_staff"):
+        r = client.get(url, headers=accounts[who].headers)
+        assert r.status_code == 403 and not r.content.startswith(b"PK"), who
 
 
 @pytest.mark.parametrize("page", ["/maps/", "/maps/plans/{id}"])

@@ -42,7 +42,7 @@ def _reads(client: TestClient) -> tuple[int, int]:
     return cache.epoch_checks, cache.builds
 
 
-def _stateless_posts(client: TestClient, lon: float, lat: float) -> list[Any]:
+def _stateless_posts(client: TestClient, lon: float, lat: float, admin: dict[str, str]) -> list[Any]:
     square = {"type": "Polygon", "coordinates": SQUARE}
     grids = {"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": {"id": "a"}, "geometry": square}]}
@@ -58,17 +58,18 @@ def _stateless_posts(client: TestClient, lon: float, lat: float) -> list[Any]:
         client.post("/v1/coverage/check", json={"parent": square, "grids": grids}),
         client.post("/v1/coverage/repair", json={"parent": square, "grids": grids}),
         client.post("/v1/blocks", json={"boundary": square, "streets": streets}),
-        client.post("/v1/plans", json={"scope": "no-such-area", "name": "refused"}),   # a 404
+        client.post("/v1/plans", json={"scope": "no-such-area", "name": "refused"},   # a 404
+                    headers=admin),
     ]
 
 
 def test_stateless_posts_leave_the_cache_and_the_next_lookup_reads_no_database(
-        quiet: TestClient, home: tuple[float, float]) -> None:
+        quiet: TestClient, home: tuple[float, float], accounts) -> None:
     lon, lat = home
     first = quiet.get("/v1/lookup", params={"lon": lon, "lat": lat})
     assert first.status_code == 200
     before = _reads(quiet)
-    statuses = [r.status_code for r in _stateless_posts(quiet, lon, lat)]
+    statuses = [r.status_code for r in _stateless_posts(quiet, lon, lat, accounts["admin"].headers)]
     assert statuses == [200, 200, 200, 200, 200, 404]
     again = quiet.get("/v1/lookup", params={"lon": lon, "lat": lat})
     assert again.content == first.content
@@ -76,11 +77,11 @@ def test_stateless_posts_leave_the_cache_and_the_next_lookup_reads_no_database(
 
 
 def test_an_activation_through_the_api_is_answered_by_the_next_lookup(
-        quiet: TestClient, engine: Engine, home: tuple[float, float]) -> None:
+        quiet: TestClient, engine: Engine, home: tuple[float, float], accounts) -> None:
     lon, lat = home
     before = orjson.loads(quiet.get("/v1/lookup", params={"lon": lon, "lat": lat}).content)["grid"]
     checks, _ = _reads(quiet)
-    with activated_copy(quiet, engine) as (old_plan, new_plan):
+    with activated_copy(quiet, engine, accounts["planner"].headers) as (old_plan, new_plan):
         assert new_plan["status"] == "active"
         after = orjson.loads(quiet.get("/v1/lookup", params={"lon": lon, "lat": lat}).content)["grid"]
         with engine.connect() as conn:

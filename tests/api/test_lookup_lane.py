@@ -20,6 +20,7 @@ from sqlalchemy import Engine, text
 
 from api import create_app
 from api.lookup_lane import LookupFastLane
+from gisgrid.access import ANONYMOUS, lookup_view
 from gisgrid.crs import from_wgs84
 from gisgrid.lookup.cache import LookupCache
 from gisgrid.rules import today
@@ -88,7 +89,8 @@ class _Behind:
 
 
 def _call(lane: LookupFastLane, behind: _Behind, query: str, method: str = "GET",
-          path: str = "/v1/lookup", root_path: str = "") -> tuple[int, bytes]:
+          path: str = "/v1/lookup", root_path: str = "",
+          headers: list[tuple[bytes, bytes]] | None = None) -> tuple[int, bytes]:
     sent: list[dict] = []
 
     async def receive() -> dict:
@@ -98,7 +100,7 @@ def _call(lane: LookupFastLane, behind: _Behind, query: str, method: str = "GET"
         sent.append(message)
 
     scope = {"type": "http", "method": method, "path": root_path + path, "root_path": root_path,
-             "query_string": query.encode(), "app": behind, "headers": []}
+             "query_string": query.encode(), "app": behind, "headers": headers or []}
     asyncio.run(lane(scope, receive, send))
     return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
 
@@ -122,3 +124,44 @@ def test_the_lane_answers_plain_lookups_and_passes_the_rest_on(engine: Engine, p
     cache.invalidate()                        # the cache must look at the database first
     assert _call(lane, behind, plain) == (418, b"")
     assert len(behind.seen) == len(passed) + 3
+
+
+@pytest.mark.parametrize("public_names", [True, False], ids=["names public", "names private"])
+def test_the_lane_gives_each_kind_of_caller_the_routes_bytes(settings: Settings, accounts, points,
+                                                              public_names: bool) -> None:
+    access = settings.access.model_copy(update={"public_team_names": public_names})
+    with_lane = settings.model_copy(update={"access": access})
+    server = settings.server.model_copy(update={"lookup_refresh_s": 0.0})
+    without = with_lane.model_copy(update={"server": server})
+    seen: dict[str | None, set[bytes]] = {}
+    with TestClient(create_app(with_lane)) as lane, TestClient(create_app(without)) as route:
+        for caller in (None, "consumer", "staff"):
+            headers = accounts[caller].headers if caller else {}
+            for x, y in points[:40]:
+                path = "/v1/lookup?" + urlencode({"lon": x, "lat": y})
+                a, b = lane.get(path, headers=headers), route.get(path, headers=headers)
+                assert (a.status_code, a.content) == (b.status_code, b.content), (caller, path)
+                seen.setdefault(caller, set()).add(a.content)
+    assert seen[None] == seen["consumer"]
+    assert (seen[None] == seen["staff"]) is public_names      # names private: outsiders see less
+
+
+def test_the_lane_answers_anonymous_callers_only_in_their_view(engine: Engine, settings: Settings,
+                                                               points) -> None:
+    cache = LookupCache(engine, refresh_s=3600)
+    index = cache.get(today())
+    behind = _Behind(cache)
+    behind.state.settings = settings.model_copy(update={"access": settings.access.model_copy(
+        update={"public_team_names": False})})
+    lane = LookupFastLane(behind)
+    x, y = points[3]
+    plain = urlencode({"lon": x, "lat": y})
+    status, body = _call(lane, behind, plain)
+    assert (status, body) == (200, lookup_view(index.answer(x, y), ANONYMOUS, public_names=False))
+    assert body != index.answer(x, y) and b'"name"' in index.answer(x, y).split(b'"staff"')[1]
+    for header in ((b"authorization", b"Bearer ggt_x"), (b"cookie", b"a=1; gisgrid_session=abc")):
+        assert _call(lane, behind, plain, headers=[header]) == (418, b""), header
+    assert _call(lane, behind, plain, headers=[(b"cookie", b"theme=dark")])[0] == 200
+    behind.state.settings = settings.model_copy(update={"access": settings.access.model_copy(
+        update={"anonymous_reads": False})})
+    assert _call(lane, behind, plain) == (418, b"")

@@ -30,9 +30,10 @@ def _count(engine: Engine) -> int:
         return conn.execute(text("SELECT count(*) FROM plan")).scalar_one()
 
 
-def test_a_draft_gets_the_bounds_it_is_given_and_its_check_and_page_use_them(client, made) -> None:
+def test_a_draft_gets_the_bounds_it_is_given_and_its_check_and_page_use_them(client, made, accounts) -> None:
+    planner = accounts["planner"].headers
     r = client.post("/v1/plans", json={"scope": "610802", "name": "tight", "min_households": 250,
-                                       "max_households": 400})
+                                       "max_households": 400}, headers=planner)
     assert r.status_code == 201, r.text
     plan = r.json()
     made.append(plan["id"])
@@ -41,25 +42,28 @@ def test_a_draft_gets_the_bounds_it_is_given_and_its_check_and_page_use_them(cli
     coverage = client.get(f"/v1/plans/{plan['id']}/coverage").json()["household_bounds"]
     assert (coverage["min"], coverage["max"]) == (250, 400)
     assert coverage["breaches"] and all(not 250 <= b["households"] <= 400 for b in coverage["breaches"])
-    page = client.get(f"/maps/plans/{plan['id']}/planner")
+    page = client.get(f"/maps/plans/{plan['id']}/planner", headers=planner)
     assert page.status_code == 200 and "250–400户" in page.text
-    assert "50–400户" in client.get(f"/maps/plans/{plan['id']}/planner?min_households=50").text
+    assert "50–400户" in client.get(f"/maps/plans/{plan['id']}/planner?min_households=50",
+                                   headers=planner).text
     active = client.get("/v1/plans", params={"status": "active"}).json()["plans"][0]
     assert active["household_bounds"] == {"min": 100, "max": 600}
-    assert "100–600户" in client.get(f"/maps/plans/{active['id']}/planner").text
+    assert "100–600户" in client.get(f"/maps/plans/{active['id']}/planner", headers=planner).text
 
 
-def test_a_copy_without_bounds_takes_the_active_plans(client, made) -> None:
-    r = client.post("/v1/plans", json={"scope": "610802", "name": "plain", "max_households": 500})
+def test_a_copy_without_bounds_takes_the_active_plans(client, made, accounts) -> None:
+    r = client.post("/v1/plans", json={"scope": "610802", "name": "plain", "max_households": 500},
+                    headers=accounts["planner"].headers)
     made.append(r.json()["id"])
     assert r.status_code == 201 and r.json()["household_bounds"] == {"min": 100, "max": 500}
 
 
 @pytest.mark.parametrize("bounds", [{"min_households": 500, "max_households": 100},
                                     {"min_households": -1}, {"max_households": 0}])
-def test_bounds_out_of_order_are_a_400_and_no_plan_is_written(client, engine, bounds) -> None:
+def test_bounds_out_of_order_are_a_400_and_no_plan_is_written(client, engine, bounds, accounts) -> None:
     before = _count(engine)
-    r = client.post("/v1/plans", json={"scope": "610802", "name": "bad", **bounds})
+    r = client.post("/v1/plans", json={"scope": "610802", "name": "bad", **bounds},
+                    headers=accounts["planner"].headers)
     assert (r.status_code, r.json()["code"]) == (400, "invalid_input")
     assert "0 <= min <= max" in r.json()["message"]
     assert _count(engine) == before

@@ -21,8 +21,9 @@ from api.deps import get_session
 
 
 @pytest.fixture
-def api(client, session: Session) -> Iterator[object]:
-    """The test client, its requests served on the test's transaction."""
+def api(client, session: Session, accounts) -> Iterator[object]:
+    """The test client, signed as a planner of the district, its requests served on the
+    test's transaction."""
     def on_test_transaction() -> Iterator[Session]:
         try:
             yield session
@@ -30,8 +31,14 @@ def api(client, session: Session) -> Iterator[object]:
             session.rollback()  # as closing a request's session does: drop what was not committed
 
     client.app.dependency_overrides[get_session] = on_test_transaction
-    yield client
-    client.app.dependency_overrides.pop(get_session)
+    saved = dict(client.headers)
+    client.headers.update(accounts["planner"].headers)
+    try:
+        yield client
+    finally:
+        client.headers.clear()
+        client.headers.update(saved)
+        client.app.dependency_overrides.pop(get_session)
 
 
 @pytest.fixture

@@ -13,9 +13,16 @@ from sqlalchemy import Engine, text
 
 
 @pytest.fixture
-def draft(live_server: str, engine: Engine) -> Iterator[dict]:
+def planner(accounts) -> dict[str, str]:
+    """The headers of a planner of the whole district (every write here is theirs)."""
+    return accounts["planner"].headers
+
+
+@pytest.fixture
+def draft(live_server: str, engine: Engine, planner: dict[str, str]) -> Iterator[dict]:
     """A draft copied from the active plan, deleted after the test (the API commits)."""
-    r = httpx.post(f"{live_server}/v1/plans", json={"scope": "610802", "name": "API draft"}, timeout=60)
+    r = httpx.post(f"{live_server}/v1/plans", json={"scope": "610802", "name": "API draft"},
+                   headers=planner, timeout=60)
     assert r.status_code == 201, r.text
     plan = check(r)
     yield plan
@@ -46,7 +53,7 @@ def test_a_draft_copies_the_active_plan_and_starts_at_version_1(draft: dict, liv
 
 
 def test_two_concurrent_edits_with_the_same_version_one_wins_one_gets_409(
-        draft: dict, live_server: str, engine: Engine) -> None:
+        draft: dict, live_server: str, engine: Engine, planner: dict[str, str]) -> None:
     pairs = _pairs(engine, draft["id"])
     answers: list[httpx.Response] = []
     start = threading.Barrier(2)
@@ -54,7 +61,8 @@ def test_two_concurrent_edits_with_the_same_version_one_wins_one_gets_409(
     def merge(pair: tuple[int, int]) -> None:
         start.wait()
         answers.append(httpx.post(f"{live_server}/v1/plans/{draft['id']}/edits",
-                                  json={"version": 1, "op": "merge", "grids": list(pair)}, timeout=60))
+                                  json={"version": 1, "op": "merge", "grids": list(pair)},
+                                  headers=planner, timeout=60))
 
     threads = [threading.Thread(target=merge, args=(p,)) for p in pairs]
     for t in threads:
@@ -70,7 +78,8 @@ def test_two_concurrent_edits_with_the_same_version_one_wins_one_gets_409(
     assert plan["version"] == 2 and plan["grids"] == draft["grids"] - 1  # exactly one merge landed
 
 
-def test_edit_errors_are_4xx_with_codes_and_change_nothing(draft: dict, live_server: str) -> None:
+def test_edit_errors_are_4xx_with_codes_and_change_nothing(draft: dict, live_server: str,
+                                                          planner: dict[str, str]) -> None:
     url = f"{live_server}/v1/plans/{draft['id']}/edits"
     grid = httpx.get(f"{live_server}/v1/plans/{draft['id']}/grids", timeout=60).json()["features"][0]["id"]
     cases = [
@@ -82,20 +91,21 @@ def test_edit_errors_are_4xx_with_codes_and_change_nothing(draft: dict, live_ser
         ({"version": 7, "op": "renumber", "community": "610802001001"}, 409, "stale_version"),
     ]
     for body, status, code in cases:
-        r = httpx.post(url, json=body, timeout=60)
+        r = httpx.post(url, json=body, headers=planner, timeout=60)
         assert (r.status_code, check(r)["code"]) == (status, code), (body, r.text)
     assert httpx.get(f"{live_server}/v1/plans/{draft['id']}").json()["version"] == 1
     active = httpx.get(f"{live_server}/v1/plans", params={"status": "active"}).json()["plans"][0]
     r = httpx.post(f"{live_server}/v1/plans/{active['id']}/edits",
-                   json={"version": active["version"], "op": "renumber", "community": "610802001001"})
+                   json={"version": active["version"], "op": "renumber", "community": "610802001001"},
+                   headers=planner)
     assert r.status_code == 409 and check(r)["code"] == "plan_not_draft"
 
 
 def test_generating_a_community_answers_the_new_grids_and_refuses_bad_requests(
-        draft: dict, live_server: str) -> None:
+        draft: dict, live_server: str, planner: dict[str, str]) -> None:
     """Sanguanhui (三官会社区): its residential grids redrawn from its streets."""
     url = f"{live_server}/v1/plans/{draft['id']}/generate"
-    r = httpx.post(url, json={"version": 1, "community": "610802002001"}, timeout=120)
+    r = httpx.post(url, json={"version": 1, "community": "610802002001"}, headers=planner, timeout=120)
     assert r.status_code == 200, r.text
     body = check(r)
     assert body["version"] == 2 and body["removed"] and body["grids"]
@@ -108,21 +118,24 @@ def test_generating_a_community_answers_the_new_grids_and_refuses_bad_requests(
          400, "invalid_input"),
     ]
     for body_, status, code in cases:
-        r = httpx.post(url, json=body_, timeout=120)
+        r = httpx.post(url, json=body_, headers=planner, timeout=120)
         assert (r.status_code, check(r)["code"]) == (status, code), (body_, r.text)
-    r = httpx.post(f"{live_server}/v1/plans/987654/generate", json={"version": 1, "community": "x"})
+    r = httpx.post(f"{live_server}/v1/plans/987654/generate", json={"version": 1, "community": "x"},
+                   headers=planner)
     assert (r.status_code, check(r)["code"]) == (404, "not_found")
 
 
-def test_a_draft_with_a_gap_is_not_activated(draft: dict, live_server: str) -> None:
+def test_a_draft_with_a_gap_is_not_activated(draft: dict, live_server: str,
+                                             planner: dict[str, str]) -> None:
     """One grid shrunk by ~5 m all round: the gaps fail the coverage gate (409)."""
     grids = check(httpx.get(f"{live_server}/v1/plans/{draft['id']}/grids", timeout=60))["features"]
     grid = next(f for f in grids if f["properties"]["kind"] == "residential")
     smaller = mapping(shape(grid["geometry"]).buffer(-0.00005))
-    r = httpx.post(f"{live_server}/v1/plans/{draft['id']}/edits", timeout=60,
+    r = httpx.post(f"{live_server}/v1/plans/{draft['id']}/edits", timeout=60, headers=planner,
                    json={"version": 1, "op": "replace", "grid": grid["id"], "boundary": smaller})
     assert r.status_code == 200 and check(r)["version"] == 2, r.text
-    r = httpx.post(f"{live_server}/v1/plans/{draft['id']}/activate", json={"version": 2}, timeout=120)
+    r = httpx.post(f"{live_server}/v1/plans/{draft['id']}/activate", json={"version": 2}, headers=planner,
+                   timeout=120)
     body = check(r)
     assert (r.status_code, body["code"]) == (409, "coverage_failed") and body["details"]["counts"]["gap"] >= 1
     assert httpx.get(f"{live_server}/v1/plans/{draft['id']}").json()["status"] == "draft"
@@ -132,8 +145,8 @@ def test_a_draft_with_a_gap_is_not_activated(draft: dict, live_server: str) -> N
         (987654, {}, 404, "not_found"),
         (draft["id"], {"version": "two"}, 422, "invalid_request"),
     ]:
-        r = httpx.post(f"{live_server}/v1/plans/{plan_id}/activate", json=body_, timeout=60)
+        r = httpx.post(f"{live_server}/v1/plans/{plan_id}/activate", json=body_, headers=planner, timeout=60)
         assert (r.status_code, check(r)["code"]) == (status, code), r.text
     r = httpx.post(f"{live_server}/v1/plans/{draft['id']}/activate", content=b"{not json",
-                   headers={"content-type": "application/json"})
+                   headers={**planner, "content-type": "application/json"})
     assert (r.status_code, check(r)["code"]) == (400, "invalid_json")

@@ -98,3 +98,12 @@ def open_offline(browser, url, live_server):
     page.on("pageerror", lambda e: load.page_errors.append(str(e)))
     response = page.goto(url, wait_until="load")
     return context, load, response
+
+
+def sign_in(page, name, password):
+    """Fill the sign-in form the browser is on and submit it, as a person would; wait
+    for the page it leads to."""
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", password)
+    with page.expect_navigation(wait_until="load"):
+        page.click("#login-form button[type=submit]")

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from offline import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, get_json, open_offline
+from offline import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, get_json, open_offline, sign_in
 from playwright.sync_api import sync_playwright
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def planner_load(live_server):
-    """The active plan's planner page, loaded with every non-local request blocked."""
+def planner_load(live_server, accounts):
+    """The active plan's planner page, loaded with every non-local request blocked, after
+    signing in as a planner on the page the browser is sent to."""
     plans = get_json(f"{live_server}/v1/plans?status=active")["plans"]
     assert plans, "the demo has no active plan"
     plan_id = plans[0]["id"]
@@ -21,6 +22,9 @@ def planner_load(live_server):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context, load, response = open_offline(browser, url, live_server)
         assert response is not None and response.status == 200
+        assert "/login?next=" in load.page.url
+        sign_in(load.page, accounts["planner"].name, accounts["planner"].password)
+        assert load.page.url == url
         yield load, expected, f"{live_server}/maps/plans/{plan_id}/planner"
         context.close()
         browser.close()

@@ -83,6 +83,20 @@ def test_assign_dry_run_prints_totals_and_stores_nothing(run, engine: Engine) ->
     assert run("assign", "--plan", "987654").exit_code == 2
 
 
+def test_a_stored_assignment_is_an_audit_event_of_the_cli(run, engine: Engine) -> None:
+    events = "SELECT count(*) FROM audit_event WHERE action = 'assign' AND entity_id = :p AND actor = 'cli'"
+    with engine.connect() as conn:
+        plan = conn.execute(text("SELECT id FROM plan WHERE status = 'active' ORDER BY id LIMIT 1")).scalar()
+        before = conn.execute(text(events), {"p": plan}).scalar()
+    assert run("assign", "--plan", str(plan), "--dry-run").exit_code == 0
+    with engine.connect() as conn:
+        assert conn.execute(text(events), {"p": plan}).scalar() == before
+    r = run("assign", "--plan", str(plan))
+    assert r.exit_code == 0 and "stored: 59,206 households" in r.output, r.output
+    with engine.connect() as conn:
+        assert conn.execute(text(events), {"p": plan}).scalar() == before + 1
+
+
 def test_a_csv_row_that_is_not_numbers_is_a_clear_error_naming_its_line(run, tmp_path: Path) -> None:
     src = tmp_path / "points.csv"
     src.write_text("lon,lat\n109.735,38.285\nx,38.2\n", encoding="utf-8")

@@ -169,11 +169,12 @@ def test_grids_breaking_the_bounds_get_a_thick_outline_and_slivers_a_thicker_one
     assert by_class["gisgrid-defect-gap"]["fillColor"] == "#ef4444"
 
 
-def test_planner_route_answers_html_and_rejects_bad_bounds(client):
+def test_planner_route_answers_html_and_rejects_bad_bounds(client, accounts):
+    planner = accounts["planner"].headers
     plan_id = client.get("/v1/plans?status=active").json()["plans"][0]["id"]
-    ok = client.get(f"/maps/plans/{plan_id}/planner?min_households=50&max_households=700")
+    ok = client.get(f"/maps/plans/{plan_id}/planner?min_households=50&max_households=700", headers=planner)
     assert ok.status_code == 200 and ok.headers["content-type"].startswith("text/html")
     assert "50–700户" in ok.text
-    bad = client.get(f"/maps/plans/{plan_id}/planner?min_households=700&max_households=50")
+    bad = client.get(f"/maps/plans/{plan_id}/planner?min_households=700&max_households=50", headers=planner)
     assert 400 <= bad.status_code < 500 and bad.json()["code"]
-    assert client.get("/maps/plans/999999/planner").status_code == 404
+    assert client.get("/maps/plans/999999/planner", headers=planner).status_code == 404
