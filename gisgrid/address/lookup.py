@@ -9,7 +9,8 @@ markers; landmark cues), its readings are tried against the registry
 
 A server keeps the gazetteer in memory (:class:`gisgrid.address.cache.AddressCache`);
 without one, a call builds it from the session (about a second), so a batch should be
-one call. Single and batch lookups give the same answers.
+one call. Single and batch lookups give the same answers; a batch reads each distinct
+text once and asks the point index for all its answers' points in one vectorised call.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from gisgrid.address.answer import GridView, shape_answer
+from gisgrid.address.answer import Draft, GridView, draft_answer, finish_answer
 from gisgrid.address.gazetteer import Gazetteer
 from gisgrid.address.match import hypotheses, named_mentions
 from gisgrid.address.tokens import Tokens, tokenise
@@ -29,7 +30,8 @@ from gisgrid.db.address_store import gazetteer_sources
 from gisgrid.errors import AddressNotFoundError, InvalidInputError
 from gisgrid.lookup import point
 
-__all__ = ["MAX_BATCH", "MAX_QUERY", "address_context", "lookup_address", "lookup_addresses", "resolve"]
+__all__ = ["MAX_BATCH", "MAX_QUERY", "address_context", "lookup_address", "lookup_addresses", "resolve",
+           "resolve_all"]
 
 #: Most addresses in one batch, and most characters in one address.
 MAX_BATCH = 100_000
@@ -59,17 +61,48 @@ def _elsewhere(tokens: Tokens) -> str | None:
     return None
 
 
-def resolve(gaz: Gazetteer, view: GridView, query: str, *, coordsys: str = "wgs84"
-            ) -> tuple[dict[str, Any] | None, str | None]:
-    """One query's answer (None: nothing matches) and, when None, why."""
+def _read(gaz: Gazetteer, view: GridView, query: str
+          ) -> tuple[Draft | None, dict[str, Any] | None, str | None]:
+    """One query read up to its draft answer: (draft, what the text was read as, why not)."""
     if not isinstance(query, str) or not query.strip():
-        return None, "empty"
+        return None, None, "empty"
     tokens = tokenise(gaz, query[:MAX_QUERY])
     elsewhere = _elsewhere(tokens)
     if elsewhere:
-        return None, f"names {elsewhere}, outside this district"
-    answer = shape_answer(gaz, view, hypotheses(gaz, tokens), coordsys, _parsed(tokens))
-    return answer, None if answer else "no registry place matches"
+        return None, None, f"names {elsewhere}, outside this district"
+    draft = draft_answer(gaz, view, hypotheses(gaz, tokens))
+    return draft, _parsed(tokens), None if draft else "no registry place matches"
+
+
+def resolve(gaz: Gazetteer, view: GridView, query: str, *, coordsys: str = "wgs84"
+            ) -> tuple[dict[str, Any] | None, str | None]:
+    """One query's answer (None: nothing matches) and, when None, why."""
+    draft, parsed, why = _read(gaz, view, query)
+    if draft is None or parsed is None:
+        return None, why
+    body = view.index.answer(draft.lon, draft.lat)
+    return finish_answer(view, draft, body, coordsys, parsed), None
+
+
+def resolve_all(gaz: Gazetteer, view: GridView, queries: Sequence[str], *, coordsys: str = "wgs84"
+                ) -> list[dict[str, Any] | None]:
+    """The answers of many queries (None: nothing matches), as :func:`resolve` gives them.
+
+    Each distinct text is read once (a register repeats addresses; repeats get the same
+    answer object), and the point answers of all the drafts come from one vectorised call
+    of the point index, rather than one lookup per answer.
+    """
+    first: dict[Any, int] = {}
+    texts = [q if isinstance(q, str) else "" for q in queries]
+    for q in texts:
+        first.setdefault(q, len(first))
+    reads = [_read(gaz, view, q) for q in first]
+    drafts = [(k, d, p) for k, (d, p, _) in enumerate(reads) if d is not None and p is not None]
+    bodies = view.bodies([(d.lon, d.lat) for _, d, _ in drafts])
+    answers: list[dict[str, Any] | None] = [None] * len(reads)
+    for (k, d, p), body in zip(drafts, bodies, strict=True):
+        answers[k] = finish_answer(view, d, body, coordsys, p)
+    return [answers[first[q]] for q in texts]
 
 
 def _check(q: str, coordsys: str) -> None:
@@ -148,7 +181,8 @@ def lookup_addresses(session: Session | None, queries: Sequence[str], *, coordsy
                      on: dt.date | None = None, gazetteer: Gazetteer | None = None,
                      view: GridView | None = None) -> list[dict[str, Any] | None]:
     """Batch :func:`lookup_address`: one answer per query, None where nothing matches
-    (or the query is empty), in input order; the same answers as single lookups.
+    (or the query is empty), in input order; the same answers as single lookups (a text
+    given twice gets the same answer object twice).
 
     Examples
     --------
@@ -160,4 +194,4 @@ def lookup_addresses(session: Session | None, queries: Sequence[str], *, coordsy
         raise InvalidInputError(f"at most {MAX_BATCH:,} addresses per batch, got {len(queries):,}")
     from_wgs84(0.0, 0.0, coordsys)
     gaz, grid_view = _context(session, on, gazetteer, view)
-    return [resolve(gaz, grid_view, q, coordsys=coordsys)[0] for q in queries]
+    return resolve_all(gaz, grid_view, queries, coordsys=coordsys)

@@ -179,6 +179,7 @@ def _buildings_for(gaz: Gazetteer, r: Reading, road: _Named | None, estate: _Nam
 def _specific(gaz: Gazetteer, tokens: Tokens, roads: list[_Named], estates: list[_Named],
               community: str | None) -> list[Hypothesis]:
     out = []
+    shops = _named(tokens, "shop")
     for r in readings(tokens):
         for road in [*roads, None]:
             for estate in [*estates, None]:
@@ -186,15 +187,16 @@ def _specific(gaz: Gazetteer, tokens: Tokens, roads: list[_Named], estates: list
                     continue
                 for bid in _buildings_for(gaz, r, road, estate):
                     out.append(_score_building(gaz, gaz.buildings[bid], r, road, estate, community))
-        out += _shops_at(gaz, tokens, r, roads)
+        if shops or (roads and r.door is not None):
+            out += _shops_at(gaz, shops, r, roads)
     return out
 
 
-def _shops_at(gaz: Gazetteer, tokens: Tokens, r: Reading, roads: list[_Named]) -> list[Hypothesis]:
+def _shops_at(gaz: Gazetteer, shops: list[_Named], r: Reading, roads: list[_Named]) -> list[Hypothesis]:
     """Shops named in the text (confirmed by a door if one is given) or at a door given."""
     out = []
-    named = {n.key: n.quality for n in _named(tokens, "shop")}
-    ranks = {n.key: n.rank for n in _named(tokens, "shop")}
+    named = {n.key: n.quality for n in shops}
+    ranks = {n.key: n.rank for n in shops}
     ids = set(named)
     for road in roads:
         if r.door is not None:
