@@ -41,10 +41,11 @@ class Mention:
     end: int                 # exclusive
     names: tuple[Name, ...]
     how: str                 # name, core, sound, typo
+    #: The kinds of the entries (road, estate…), worked out once: every step asks.
+    kinds: frozenset[str] = field(init=False, repr=False, compare=False)
 
-    @property
-    def kinds(self) -> set[str]:
-        return {n.kind for n in self.names}
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kinds", frozenset(n.kind for n in self.names))
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +71,7 @@ class Tokens:
     cues: list[tuple[int, str]] = field(default_factory=list)
 
     def of_kind(self, *kinds: str) -> list[Mention]:
-        return [m for m in self.mentions if m.kinds & set(kinds)]
+        return [m for m in self.mentions if not m.kinds.isdisjoint(kinds)]
 
 
 def _exact_finds(gaz: Gazetteer, text: str) -> list[Mention]:
