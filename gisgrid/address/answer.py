@@ -39,6 +39,9 @@ __all__ = ["Draft", "GridView", "draft_answer", "finish_answer", "shape_answer"]
 
 #: Hypotheses scoring within this of the best are taken as near ties and share the answer.
 TIE = 0.08
+#: Chance of each further character written as another of the same sound, between two
+#: homophones that the registry confirms alike (tuned on the tuning set, docs/addresses.md).
+SLIP = 0.3
 #: Other hypotheses whose grids still come back as candidates.
 MAX_OTHERS = 6
 #: Most candidates in an answer (an estate spans at most a few dozen grids).
@@ -187,11 +190,15 @@ def _grid_confidence(gaz: Gazetteer, view: GridView, hyps: list[Hypothesis]
     best = lead.score
     ties = [h for h in hyps if h.score >= best - TIE and h.rank <= lead.rank]
     hyps = ties + [h for h in hyps if not (h.score >= best - TIE and h.rank <= lead.rank)]
-    total = sum(h.score for h in ties)
+    # Near ties share the answer by score, and by how likely their slips are: a homophone
+    # written with one character off (明主家园 for 明珠家园) is far likelier meant than
+    # one that needs three (明珠佳苑), even when the registry confirms both.
+    weight = [h.score * SLIP ** h.slips for h in ties]
+    total = sum(weight)
     conf: dict[int, list[Any]] = {}
-    for h in ties:
+    for h, w in zip(ties, weight, strict=True):
         for g, (share, lon, lat) in _spread(gaz, view, h).items():
-            c = best * h.score * share / total
+            c = best * w * share / total
             if g in conf:
                 conf[g][0] += c
             else:
