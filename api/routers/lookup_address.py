@@ -19,7 +19,7 @@ from api.lookup_query import DATE_DOC
 from api.schemas.errors import route_responses
 from api.schemas.lookup import AddressLookup, BatchAddressLookup
 from gisgrid.address.cache import AddressCache
-from gisgrid.address.lookup import MAX_BATCH, MAX_QUERY, lookup_address, lookup_addresses
+from gisgrid.address.lookup import MAX_BATCH, MAX_QUERY, lookup_address, lookup_addresses_json
 from gisgrid.errors import InvalidInputError, InvalidJSONError
 from gisgrid.lookup.point import today
 
@@ -60,7 +60,7 @@ async def lookup_by_address(
     return _json(await run_in_threadpool(_one, request.app.state.addresses, q, coordsys, date))
 
 
-def _batch(cache: AddressCache, raw: bytes) -> dict[str, Any]:
+def _batch(cache: AddressCache, raw: bytes) -> bytes:
     if len(raw) > MAX_BODY:
         raise InvalidInputError(f"the body is over {MAX_BODY // 2**20} MiB; send at most {MAX_BATCH:,} "
                                 "addresses a request")
@@ -81,7 +81,8 @@ def _batch(cache: AddressCache, raw: bytes) -> dict[str, Any]:
         raise InvalidInputError("coordsys must be a string")
     on = _day(doc.get("date"))
     gaz, view = cache.get(on or today())
-    return {"results": lookup_addresses(None, queries, coordsys=coordsys, gazetteer=gaz, view=view)}
+    # the body as bytes, each answer serialised as it is made (no tree of dicts to hold)
+    return lookup_addresses_json(None, queries, coordsys=coordsys, gazetteer=gaz, view=view)
 
 
 _BATCH_BODY = {"content": {"application/json": {"schema": {
@@ -99,4 +100,5 @@ _BATCH_BODY = {"content": {"application/json": {"schema": {
              responses=route_responses(400, 503, ok=BatchAddressLookup))
 async def lookup_by_addresses(request: Request) -> Response:
     raw = await request.body()
-    return _json(await run_in_threadpool(_batch, request.app.state.addresses, raw))
+    body = await run_in_threadpool(_batch, request.app.state.addresses, raw)
+    return Response(content=body, media_type="application/json")

@@ -4,13 +4,15 @@ no name was found written right) change no answer."""
 
 from __future__ import annotations
 
+import gc
+
 import orjson
 import pytest
 from address_cases import build_cases
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from gisgrid.address.lookup import address_context, lookup_address, lookup_addresses
+from gisgrid.address.lookup import address_context, lookup_address, lookup_addresses, lookup_addresses_json
 from gisgrid.address.text import fold, phonetic
 from gisgrid.address.tokens import Mention, _choose, tokenise
 from gisgrid.errors import AddressNotFoundError, InvalidInputError
@@ -41,6 +43,37 @@ def test_a_batch_with_repeats_blanks_and_misses_answers_each_text_as_a_single_lo
     assert sum(a is None for a in got) > 10 and sum(a is not None for a in got) > 400
     for q, answer in zip(queries, got, strict=True):
         assert orjson.dumps(answer) == orjson.dumps(_single(gaz, view, q)), q
+
+
+def test_the_json_batch_is_the_batch_serialised_byte_for_byte(ctx) -> None:
+    gaz, view, cases = ctx
+    queries = [c.query for c in cases[::11]] + ["", cases[0].query, "火星路1号"]
+    body = lookup_addresses_json(None, queries, gazetteer=gaz, view=view)
+    assert body == orjson.dumps({"results": lookup_addresses(None, queries, gazetteer=gaz, view=view)})
+    assert body.endswith(b",null]}") and len(orjson.loads(body)["results"]) == len(queries)
+    assert lookup_addresses_json(None, [], gazetteer=gaz, view=view) == b'{"results":[]}'
+
+
+def test_a_batch_leaves_the_garbage_collector_as_it_found_it(ctx) -> None:
+    gaz, view, cases = ctx
+    queries = [c.query for c in cases[:50]]
+    assert gc.isenabled()
+    lookup_addresses(None, queries, gazetteer=gaz, view=view)
+    assert gc.isenabled()
+
+    class Unhashable(str):
+        def __hash__(self) -> int:
+            raise RuntimeError("half-way")
+
+    with pytest.raises(RuntimeError, match="half-way"):      # an error half-way resumes it too
+        lookup_addresses(None, ["金林小区1号楼", Unhashable("x")], gazetteer=gaz, view=view)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        lookup_addresses_json(None, queries, gazetteer=gaz, view=view)
+        assert not gc.isenabled()                 # paused by someone else: left paused
+    finally:
+        gc.enable()
 
 
 def test_the_point_answers_of_a_batch_are_the_point_lookups_byte_for_byte(ctx) -> None:
