@@ -19,9 +19,15 @@ from api.auth import Reader, ServiceCaller, access_settings
 from api.lookup_query import DATE_DOC
 from api.schemas.errors import route_responses
 from api.schemas.lookup import AddressLookup, BatchAddressLookup
-from gisgrid.access import Principal, address_answer_for, address_answers_for
+from gisgrid.access import Principal, address_answer_for, address_answers_for, outsider_view
 from gisgrid.address.cache import AddressCache
-from gisgrid.address.lookup import MAX_BATCH, MAX_QUERY, lookup_address, lookup_addresses
+from gisgrid.address.lookup import (
+    MAX_BATCH,
+    MAX_QUERY,
+    lookup_address,
+    lookup_addresses,
+    lookup_addresses_json,
+)
 from gisgrid.errors import InvalidInputError, InvalidJSONError
 from gisgrid.rules import today
 
@@ -66,7 +72,7 @@ async def lookup_by_address(
                                          access_settings(request).public_team_names, q, coordsys, date))
 
 
-def _batch(cache: AddressCache, who: Principal, public_names: bool, raw: bytes) -> dict[str, Any]:
+def _batch(cache: AddressCache, who: Principal, public_names: bool, raw: bytes) -> bytes:
     if len(raw) > MAX_BODY:
         raise InvalidInputError(f"the body is over {MAX_BODY // 2**20} MiB; send at most {MAX_BATCH:,} "
                                 "addresses a request")
@@ -87,8 +93,15 @@ def _batch(cache: AddressCache, who: Principal, public_names: bool, raw: bytes) 
         raise InvalidInputError("coordsys must be a string")
     on = _day(doc.get("date"))
     gaz, view = cache.get(on or today())
-    return {"results": address_answers_for(who, queries, lambda qs, rooms: lookup_addresses(
-        None, qs, coordsys=coordsys, gazetteer=gaz, view=view, rooms=rooms), public_names=public_names)}
+    if who.is_admin or who.role in ("planner", "staff"):
+        # Rooms for the communities this caller may see, units elsewhere: answer by answer.
+        return orjson.dumps({"results": address_answers_for(who, queries, lambda qs, rooms: lookup_addresses(
+            None, qs, coordsys=coordsys, gazetteer=gaz, view=view, rooms=rooms), public_names=public_names)})
+    # The bulk case (consumers, anonymous callers): down to the unit, each answer written as
+    # it is made (no tree of dicts to hold), as the caller may see it.
+    return lookup_addresses_json(
+        None, queries, coordsys=coordsys, gazetteer=gaz, view=view, rooms=False,
+        redact=lambda a: outsider_view(a, who, rooms=False, public_names=public_names))
 
 
 _BATCH_BODY = {"content": {"application/json": {"schema": {
@@ -106,5 +119,6 @@ _BATCH_BODY = {"content": {"application/json": {"schema": {
              responses=route_responses(400, 503, ok=BatchAddressLookup))
 async def lookup_by_addresses(request: Request, who: ServiceCaller) -> Response:
     raw = await request.body()
-    return _json(await run_in_threadpool(_batch, request.app.state.addresses, who,
-                                         access_settings(request).public_team_names, raw))
+    body = await run_in_threadpool(_batch, request.app.state.addresses, who,
+                                   access_settings(request).public_team_names, raw)
+    return Response(content=body, media_type="application/json")

@@ -14,12 +14,12 @@ from typing import Any
 
 from gisgrid.access.roles import Principal
 
-__all__ = ["address_answer_for", "address_answers_for"]
+__all__ = ["address_answer_for", "address_answers_for", "outsider_view"]
 
 _Answer = dict[str, Any] | None
 
 
-def _outsider_view(answer: _Answer, principal: Principal, *, rooms: bool, public_names: bool) -> _Answer:
+def outsider_view(answer: _Answer, principal: Principal, *, rooms: bool, public_names: bool) -> _Answer:
     """A copy of ``answer`` without what this principal may not see: the team's names
     (unless public or signed in as staff), and for those not given rooms the text as read
     (it echoes the room written in the query)."""
@@ -63,8 +63,8 @@ def address_answer_for(principal: Principal, answer: Callable[[bool], Any], *,
     if _sees_rooms(principal):
         result = answer(True)
         if principal.may_see_personal(_community(result)):
-            return _outsider_view(result, principal, rooms=True, public_names=public_names)
-    return _outsider_view(answer(False), principal, rooms=False, public_names=public_names)
+            return outsider_view(result, principal, rooms=True, public_names=public_names)
+    return outsider_view(answer(False), principal, rooms=False, public_names=public_names)
 
 
 def address_answers_for(principal: Principal, queries: Sequence[str],
@@ -72,12 +72,12 @@ def address_answers_for(principal: Principal, queries: Sequence[str],
                         public_names: bool = True) -> list[_Answer]:
     """The batch form: ``answers(queries, rooms)``, each answer as ``principal`` may see it."""
     if not _sees_rooms(principal):
-        return [_outsider_view(a, principal, rooms=False, public_names=public_names)
+        return [outsider_view(a, principal, rooms=False, public_names=public_names)
                 for a in answers(queries, False)]
     out = answers(queries, True)
     again = [i for i, a in enumerate(out) if a is not None and not principal.may_see_personal(_community(a))]
     if again:
         for i, a in zip(again, answers([queries[i] for i in again], False), strict=True):
-            out[i] = _outsider_view(a, principal, rooms=False, public_names=public_names)
-    return [a if i in set(again) else _outsider_view(a, principal, rooms=True, public_names=public_names)
+            out[i] = outsider_view(a, principal, rooms=False, public_names=public_names)
+    return [a if i in set(again) else outsider_view(a, principal, rooms=True, public_names=public_names)
             for i, a in enumerate(out)]

@@ -9,18 +9,22 @@ markers; landmark cues), its readings are tried against the registry
 
 A server keeps the gazetteer in memory (:class:`gisgrid.address.cache.AddressCache`);
 without one, a call builds it from the session (about a second), so a batch should be
-one call. Single and batch lookups give the same answers.
+one call. Single and batch lookups give the same answers; a batch reads each distinct
+text once and asks the point index for all its answers' points in one vectorised call.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import gc
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
+import orjson
 from sqlalchemy.orm import Session
 
-from gisgrid.address.answer import GridView, shape_answer
+from gisgrid.address.answer import Draft, GridView, draft_answer, finish_answer
 from gisgrid.address.gazetteer import Gazetteer
 from gisgrid.address.match import hypotheses, named_mentions
 from gisgrid.address.tokens import Tokens, tokenise
@@ -30,7 +34,8 @@ from gisgrid.errors import AddressNotFoundError, InvalidInputError
 from gisgrid.lookup import point
 from gisgrid.rules import today
 
-__all__ = ["MAX_BATCH", "MAX_QUERY", "address_context", "lookup_address", "lookup_addresses", "resolve"]
+__all__ = ["MAX_BATCH", "MAX_QUERY", "address_context", "lookup_address", "lookup_addresses",
+           "lookup_addresses_json", "resolve", "resolve_all"]
 
 #: Most addresses in one batch, and most characters in one address.
 MAX_BATCH = 100_000
@@ -60,18 +65,83 @@ def _elsewhere(tokens: Tokens) -> str | None:
     return None
 
 
-def resolve(gaz: Gazetteer, view: GridView, query: str, *, coordsys: str = "wgs84", rooms: bool = True
-            ) -> tuple[dict[str, Any] | None, str | None]:
-    """One query's answer (None: nothing matches) and, when None, why; ``rooms=False``:
-    down to the unit only (see :func:`gisgrid.address.match.hypotheses`)."""
+def _read(gaz: Gazetteer, view: GridView, query: str, rooms: bool = True
+          ) -> tuple[Draft | None, dict[str, Any] | None, str | None]:
+    """One query read up to its draft answer: (draft, what the text was read as, why not);
+    ``rooms=False``: down to the unit only (see :func:`gisgrid.address.match.hypotheses`)."""
     if not isinstance(query, str) or not query.strip():
-        return None, "empty"
+        return None, None, "empty"
     tokens = tokenise(gaz, query[:MAX_QUERY])
     elsewhere = _elsewhere(tokens)
     if elsewhere:
-        return None, f"names {elsewhere}, outside this district"
-    answer = shape_answer(gaz, view, hypotheses(gaz, tokens, rooms=rooms), coordsys, _parsed(tokens))
-    return answer, None if answer else "no registry place matches"
+        return None, None, f"names {elsewhere}, outside this district"
+    draft = draft_answer(gaz, view, hypotheses(gaz, tokens, rooms=rooms))
+    return draft, _parsed(tokens), None if draft else "no registry place matches"
+
+
+def resolve(gaz: Gazetteer, view: GridView, query: str, *, coordsys: str = "wgs84", rooms: bool = True
+            ) -> tuple[dict[str, Any] | None, str | None]:
+    """One query's answer (None: nothing matches) and, when None, why (``rooms``: see
+    :func:`_read`)."""
+    draft, parsed, why = _read(gaz, view, query, rooms)
+    if draft is None or parsed is None:
+        return None, why
+    body = view.index.answer(draft.lon, draft.lat)
+    return finish_answer(view, draft, body, coordsys, parsed), None
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a batch is built.
+
+    A batch makes hundreds of thousands of small dicts and lists (its answers) that all
+    live until it returns; each time enough have been made, the collector walks them and
+    the gazetteer's objects again, looking for cycles that none of them form: a third of
+    a 10,000-address batch's time (bench/README.md). Reference counting still frees
+    everything else as usual. The pause is process-wide (the collector has no other
+    switch): other threads' reference cycles wait for the batch to end. A collector
+    already paused by someone else is left paused.
+    """
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
+def resolve_all(gaz: Gazetteer, view: GridView, queries: Sequence[str], *, coordsys: str = "wgs84",
+                rooms: bool = True) -> list[dict[str, Any] | None]:
+    """The answers of many queries (None: nothing matches), as :func:`resolve` gives them.
+
+    Each distinct text is read once (a register repeats addresses; repeats get the same
+    answer object), the point answers of all the drafts come from one vectorised call of
+    the point index, rather than one lookup per answer, and the cyclic garbage collector
+    is paused meanwhile (:func:`_collector_paused`).
+    """
+    with _collector_paused():
+        return _resolve_all(gaz, view, queries, coordsys, _as_is, rooms)
+
+
+def _as_is(answer: dict[str, Any]) -> dict[str, Any]:
+    return answer
+
+
+def _resolve_all(gaz: Gazetteer, view: GridView, queries: Sequence[str], coordsys: str,
+                 shape: Callable[[dict[str, Any]], Any], rooms: bool = True) -> list[Any]:
+    """:func:`resolve_all`, each answer passed through ``shape`` as soon as it is made."""
+    first: dict[Any, int] = {}
+    texts = [q if isinstance(q, str) else "" for q in queries]
+    for q in texts:
+        first.setdefault(q, len(first))
+    reads = [_read(gaz, view, q, rooms) for q in first]
+    drafts = [(k, d, p) for k, (d, p, _) in enumerate(reads) if d is not None and p is not None]
+    bodies = view.bodies([(d.lon, d.lat) for _, d, _ in drafts])
+    answers: list[Any] = [None] * len(reads)
+    for (k, d, p), body in zip(drafts, bodies, strict=True):
+        answers[k] = shape(finish_answer(view, d, body, coordsys, p))
+    return [answers[first[q]] for q in texts]
 
 
 def _check(q: str, coordsys: str) -> None:
@@ -152,7 +222,8 @@ def lookup_addresses(session: Session | None, queries: Sequence[str], *, coordsy
                      on: dt.date | None = None, gazetteer: Gazetteer | None = None,
                      view: GridView | None = None, rooms: bool = True) -> list[dict[str, Any] | None]:
     """Batch :func:`lookup_address`: one answer per query, None where nothing matches
-    (or the query is empty), in input order; the same answers as single lookups.
+    (or the query is empty), in input order; the same answers as single lookups (a text
+    given twice gets the same answer object twice).
 
     Examples
     --------
@@ -160,8 +231,36 @@ def lookup_addresses(session: Session | None, queries: Sequence[str], *, coordsy
     ... # doctest: +SKIP
     ['610802001001001', None]
     """
+    _check_batch(queries, coordsys)
+    gaz, grid_view = _context(session, on, gazetteer, view)
+    return resolve_all(gaz, grid_view, queries, coordsys=coordsys, rooms=rooms)
+
+
+def lookup_addresses_json(session: Session | None, queries: Sequence[str], *, coordsys: str = "wgs84",
+                          on: dt.date | None = None, gazetteer: Gazetteer | None = None,
+                          view: GridView | None = None, rooms: bool = True,
+                          redact: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> bytes:
+    """:func:`lookup_addresses` as the JSON document ``{"results": [answer | null, ...]}``.
+
+    The same bytes as ``orjson.dumps({"results": lookup_addresses(...)})``, but each
+    answer is serialised as soon as it is made: a batch's answers held as dicts are most
+    of its memory and of the garbage collector's work, as bytes neither (the batch route
+    sends this). ``redact`` gives each answer as the caller may see it, before it is written.
+
+    Examples
+    --------
+    >>> lookup_addresses_json(session, ["火星路1号"])                 # doctest: +SKIP
+    b'{"results":[null]}'
+    """
+    _check_batch(queries, coordsys)
+    gaz, grid_view = _context(session, on, gazetteer, view)
+    with _collector_paused():
+        write = orjson.dumps if redact is None else (lambda a: orjson.dumps(redact(a)))
+        parts = _resolve_all(gaz, grid_view, queries, coordsys, write, rooms)
+    return b'{"results":[' + b",".join(b"null" if p is None else p for p in parts) + b"]}"
+
+
+def _check_batch(queries: Sequence[str], coordsys: str) -> None:
     if len(queries) > MAX_BATCH:
         raise InvalidInputError(f"at most {MAX_BATCH:,} addresses per batch, got {len(queries):,}")
-    from_wgs84(0.0, 0.0, coordsys)
-    gaz, grid_view = _context(session, on, gazetteer, view)
-    return [resolve(gaz, grid_view, q, coordsys=coordsys, rooms=rooms)[0] for q in queries]
+    from_wgs84(0.0, 0.0, coordsys)      # raises UnknownCoordsysError before any work

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import Any
 
-from gisgrid.address.tokens import Number, Tokens
+from gisgrid.address.tokens import Tokens
 
 __all__ = ["Reading", "readings"]
 
@@ -39,9 +40,9 @@ def _int(part: str) -> int | None:
     return int(part) if part.isdigit() else None
 
 
-def _roles(num: Number, *, after_road: bool, road_named: bool, after_unit: bool) -> list[tuple[str, ...]]:
-    """The roles one written number may play, likeliest first."""
-    n, marker = len(num.parts), num.marker
+def _roles(n: int, marker: str | None, *, after_road: bool, road_named: bool, after_unit: bool
+           ) -> list[tuple[str, ...]]:
+    """The roles a written number of ``n`` parts with this marker may play, likeliest first."""
     if n == 3:
         return [("building", "unit", "room")]
     if n == 2:
@@ -76,27 +77,21 @@ def readings(tokens: Tokens) -> list[Reading]:
     :data:`MAX_READINGS`, the likeliest (each number's first role) first."""
     roads_end = {m.end for m in tokens.of_kind("road")}
     road_named = bool(roads_end)
-    options = []
+    shape = []
     unit_seen = False
     for num in tokens.numbers:
-        opts = _roles(num, after_road=num.start in roads_end, road_named=road_named, after_unit=unit_seen)
+        shape.append((len(num.parts), num.marker, num.start in roads_end, unit_seen))
         unit_seen = unit_seen or num.marker in ("单元", "门", "门洞") or len(num.parts) == 3
-        options.append(opts)
     out: list[Reading] = []
     seen: set[Reading] = set()
-    for combo in itertools.islice(itertools.product(*options), MAX_READINGS * 4):
+    for combo in _combos(tuple(shape), road_named):
         values: dict[str, str] = {}
         unused = 0
-        ok = True
         for num, roles in zip(tokens.numbers, combo, strict=True):
             if not roles:
                 unused += 1
             for role, part in zip(roles, num.parts, strict=False):
-                if role in values:
-                    ok = False
                 values[role] = part
-        if not ok:
-            continue
         r = Reading(door=_int(values.get("door", "")), building=_int(values.get("building", "")),
                     unit=_int(values.get("unit", "")), room=values.get("room"),
                     floor=_int(values.get("floor", "")), unused=unused)
@@ -106,3 +101,29 @@ def readings(tokens: Tokens) -> list[Reading]:
         if len(out) >= MAX_READINGS:
             break
     return out or [Reading()]
+
+
+#: Role combinations per shape of a text's numbers, kept: addresses come in few shapes.
+_COMBOS: dict[tuple[Any, ...], list[tuple[tuple[str, ...], ...]]] = {}
+
+
+def _combos(shape: tuple[tuple[int, str | None, bool, bool], ...], road_named: bool
+            ) -> list[tuple[tuple[str, ...], ...]]:
+    """The role combinations (one role tuple per number) in which no role is given twice,
+    likeliest first, for numbers of this shape: (parts, marker, right after a road, after
+    a unit) each."""
+    key = (shape, road_named)
+    held = _COMBOS.get(key)
+    if held is not None:
+        return held
+    options = [_roles(n, marker, after_road=after_road, road_named=road_named, after_unit=after_unit)
+               for n, marker, after_road, after_unit in shape]
+    out = []
+    for combo in itertools.islice(itertools.product(*options), MAX_READINGS * 4):
+        # a role given twice (two buildings) is no reading; zip stops at a number's parts
+        roles = [role for n, r in zip(shape, combo, strict=True) for role in r[: n[0]]]
+        if len(roles) == len(set(roles)):
+            out.append(combo)
+    if len(_COMBOS) < 10_000:
+        _COMBOS[key] = out
+    return out

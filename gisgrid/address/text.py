@@ -9,8 +9,8 @@ are turned into digits only where they count something (三单元, 十二号楼,
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
-from functools import lru_cache
 
 import cn2an
 from pypinyin import Style, lazy_pinyin
@@ -54,16 +54,33 @@ def fold(text: str) -> str:
     return _CN_COUNT_RE.sub(lambda m: _cn_count(m.group(1) or m.group(2)), s)
 
 
-@lru_cache(maxsize=65_536)
 def _syllable(ch: str) -> str:
     if "\u4e00" <= ch <= "\u9fff":
         return lazy_pinyin(ch, style=Style.NORMAL)[0]
     return ch
 
 
-#: One private-use character per pinyin syllable, so sound keys are strings that align
-#: character for character with the text they come from.
-_SYLLABLES: dict[str, str] = {}
+class _SoundTable(dict[int, str]):
+    """``str.translate`` table from a character to the symbol of its syllable, filled as
+    characters are first met (so the whole key is one C-level pass over the text)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        #: One private-use character per pinyin syllable, so sound keys are strings that
+        #: align character for character with the text they come from.
+        self.syllables: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        syl = _syllable(ch)
+        with self._lock:        # two threads meeting two new syllables must not share a symbol
+            sym = ch if syl == ch else self.syllables.setdefault(syl, chr(0xE000 + len(self.syllables)))
+            self[code] = sym
+        return sym
+
+
+_SOUNDS = _SoundTable()
 
 
 def phonetic(text: str) -> str:
@@ -75,17 +92,7 @@ def phonetic(text: str) -> str:
     >>> phonetic("金阳") == phonetic("金扬") and phonetic("金阳") != phonetic("金林")
     True
     """
-    out = []
-    for ch in text:
-        syl = _syllable(ch)
-        if syl == ch:
-            out.append(ch)
-            continue
-        code = _SYLLABLES.get(syl)
-        if code is None:
-            code = _SYLLABLES.setdefault(syl, chr(0xE000 + len(_SYLLABLES)))
-        out.append(code)
-    return "".join(out)
+    return text.translate(_SOUNDS)
 
 
 def same_sound(a: str, b: str) -> bool:

@@ -41,10 +41,11 @@ class Mention:
     end: int                 # exclusive
     names: tuple[Name, ...]
     how: str                 # name, core, sound, typo
+    #: The kinds of the entries (road, estate…), worked out once: every step asks.
+    kinds: frozenset[str] = field(init=False, repr=False, compare=False)
 
-    @property
-    def kinds(self) -> set[str]:
-        return {n.kind for n in self.names}
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kinds", frozenset(n.kind for n in self.names))
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,21 +71,42 @@ class Tokens:
     cues: list[tuple[int, str]] = field(default_factory=list)
 
     def of_kind(self, *kinds: str) -> list[Mention]:
-        return [m for m in self.mentions if m.kinds & set(kinds)]
+        return [m for m in self.mentions if not m.kinds.isdisjoint(kinds)]
 
 
-def _finds(gaz: Gazetteer, text: str) -> list[Mention]:
+def _exact_finds(gaz: Gazetteer, text: str) -> list[Mention]:
     found: list[Mention] = []
     for end, (length, names) in gaz.exact.iter(text):
         full = tuple(n for n in names if n.how == "name")
         found.append(Mention(end + 1 - length, end + 1, full or names, "name" if full else "core"))
-    exact_spans = {(m.start, m.end) for m in found}
-    for end, (length, names) in gaz.sound.iter(phonetic(text)):
-        span = (end + 1 - length, end + 1)
-        if span not in exact_spans:
-            full = tuple(n for n in names if n.how == "name")
-            found.append(Mention(*span, full or names, "sound" if full else "soundcore"))
     return found
+
+
+def _sound_finds(gaz: Gazetteer, text: str, taken: list[bool], exact_spans: set[tuple[int, int]]
+                 ) -> list[Mention]:
+    """Homophones of names, looked for only where no name written right was chosen: a
+    sound-alike overlapping one is never kept (:func:`tokenise`), so searching the
+    uncovered stretches finds every homophone that can be kept, and a text whose names
+    were all written right (most of them) skips the pinyin pass."""
+    found: list[Mention] = []
+    start = None
+    for i, t in enumerate([*taken, True]):
+        if not t:
+            if start is None:
+                start = i
+            continue
+        if start is not None and i - start >= 2 and _has_han(text, start, i):
+            for end, (length, names) in gaz.sound.iter(phonetic(text[start:i])):
+                span = (start + end + 1 - length, start + end + 1)
+                if span not in exact_spans:
+                    full = tuple(n for n in names if n.how == "name")
+                    found.append(Mention(*span, full or names, "sound" if full else "soundcore"))
+        start = None
+    return found
+
+
+def _has_han(text: str, start: int, end: int) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text[start:end])
 
 
 def _choose(found: list[Mention], taken: list[bool]) -> list[Mention]:
@@ -130,13 +152,13 @@ def tokenise(gaz: Gazetteer, query: str) -> Tokens:
     """
     text = fold(query)
     taken = [False] * len(text)
-    found = _finds(gaz, text)
+    found = _exact_finds(gaz, text)
     # Names written right win over sound-alikes that overlap them (驼峰苑小区 is 驼峰苑, not
     # 丰源小区); a slip may be a homophone of one name and one character off another, so
     # the typo search also looks where only a sound-alike was found (both are kept).
-    mentions = _choose([m for m in found if m.how in ("name", "core")], taken)
+    mentions = _choose(found, taken)
     exact_taken = list(taken)
-    mentions += _choose([m for m in found if m.how not in ("name", "core")], taken)
+    mentions += _choose(_sound_finds(gaz, text, taken, {(m.start, m.end) for m in found}), taken)
     mentions += _typos(gaz, text, exact_taken)
     for m in mentions:
         for i in range(m.start, m.end):

@@ -1,9 +1,9 @@
-"""Issue 15's acceptance on the address test set (tests/db/address_cases.py), both halves.
+"""Issue 15's acceptance on the address test set (tests/db/address_cases.py), every seed.
 
 The tuning set (seed 1) is what the matcher's constants were tuned on; the held-out sets
-(seeds 2 and 3, with forms the tuning set never has) were not tuned on (seed 2's first
-run was looked at once: docs/addresses.md). All must pass; docs/addresses.md publishes
-their figures, written by the same code.
+(seeds 2-5, with forms the tuning set never has) were not tuned on (each was first run
+after a change tuned on seed 1: docs/addresses.md). All must pass; docs/addresses.md
+publishes their figures, written by the same code.
 """
 
 from __future__ import annotations
@@ -57,20 +57,8 @@ def test_when_the_top_grid_is_wrong_the_right_one_is_a_candidate(figures, seed: 
     assert figures[seed]["wrong_in_candidates"] >= 0.90
 
 
-def test_confidence_is_calibrated_within_five_points_per_band_on_the_tuning_set(figures) -> None:
-    judged = [b for b in figures[1]["bands"] if b["n"] >= BAND_MIN]
-    assert len(judged) >= 3, figures[1]["bands"]
-    assert all(b["ok"] for b in judged), figures[1]["bands"]
-
-
-@pytest.mark.parametrize("seed", SEEDS[1:])
-def test_held_out_calibration_is_off_by_no_more_than_sampling_explains(figures, seed: int) -> None:
-    # Weaker than the issue's five points, and said so in docs/addresses.md: on the
-    # held-out sets the 0.2-0.4 band (about 120 answers, many of them the same few
-    # party-unit names, so fewer independent draws than answers) came out at 11-13%.
-    # Here a band may miss by five points plus two standard errors of its count.
-    for b in figures[seed]["bands"]:
-        if b["n"] >= BAND_MIN:
-            lo, hi = b["band"]
-            se = (max(min(b["accuracy"], 1 - 1e-9), 1e-9) * (1 - b["accuracy"]) / b["n"]) ** 0.5
-            assert lo - 0.05 - 2 * se <= b["accuracy"] <= hi + 0.05 + 2 * se, b
+@pytest.mark.parametrize("seed", SEEDS)
+def test_confidence_is_calibrated_within_five_points_per_band(figures, seed: int) -> None:
+    judged = [b for b in figures[seed]["bands"] if b["n"] >= BAND_MIN]
+    assert len(judged) >= 3, figures[seed]["bands"]
+    assert all(b["ok"] for b in judged), figures[seed]["bands"]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 
 import pytest
+from address_cases import _Chars
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
@@ -88,6 +90,35 @@ def test_typos_and_homophones_find_the_name_meant(session: Session, ctx) -> None
     road = session.execute(text("SELECT name FROM street WHERE kind = 'road' AND name LIKE '%城路'")).scalar()
     got = _ask(ctx, road.replace("城", "成") + "1号")
     assert got["match"]["components"]["road"] == road
+
+
+def test_of_two_homophone_estates_the_one_written_closer_takes_the_confidence(session: Session, ctx) -> None:
+    # 明主家园 (one character off 明珠家园) could also be 明珠佳苑 (three off): when the
+    # registry has the room in both, the closer one is far likelier (answer.SLIP).
+    a, b, bno, unit, room = session.execute(text("""
+        SELECT ba.estate, bb.estate, ba.name, ua.number, ha.room
+        FROM building ba JOIN building bb ON bb.name = ba.name
+             AND bb.estate = left(ba.estate, -2) || '佳苑' AND ba.estate LIKE '%家园'
+        JOIN unit ua ON ua.building_id = ba.id JOIN household ha ON ha.unit_id = ua.id
+        JOIN unit ub ON ub.building_id = bb.id AND ub.number = ua.number
+        JOIN household hb ON hb.unit_id = ub.id AND hb.room = ha.room
+        ORDER BY ba.id, ha.id LIMIT 1""")).one()
+    core = a[:-2]
+    written = core[:-1] + _Chars().homophone(core[-1], random.Random(15)) + "家园"
+    got = _ask(ctx, f"{written}{bno}{unit}单元{room}")
+    match = got["match"]
+    assert match["components"]["estate"] == a and match["confidence"] >= 0.85, (written, match)
+    other = [c for c in got["candidates"] if c["components"].get("estate") == b]
+    assert other and other[0]["confidence"] < 0.15
+
+
+def test_a_building_the_estate_does_not_have_leaves_the_estate_a_small_chance(session: Session, ctx) -> None:
+    estate, top = session.execute(text("""SELECT estate, max((regexp_match(name, '^(\\d+)'))[1]::int)
+        FROM building WHERE estate IS NOT NULL GROUP BY estate ORDER BY estate LIMIT 1""")).one()
+    got = _ask(ctx, f"{estate}{top + 40}号楼2单元")
+    assert got["match"]["level"] == "estate" and got["match"]["components"]["estate"] == estate
+    assert 0 < got["match"]["confidence"] <= 0.05        # match.UNCONFIRMED: the text names what is not there
+    assert _ask(ctx, estate)["match"]["confidence"] > 0.05
 
 
 def test_an_estate_asked_by_name_alone_returns_every_grid_with_its_share(session: Session, ctx) -> None:
