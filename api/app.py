@@ -10,12 +10,20 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.errors import install_error_handlers
+from api.guard import RequestGuard
 from api.lookup_lane import LookupFastLane
 from api.routers import areas, assign, blocks, coverage, health, lookup, plan_versions, plans
 from api.routers.maps import install_maps
+from api.workers import WorkPool
 from gisgrid.db.engine import make_engine, make_sessionmaker, resolve_database_url
 from gisgrid.lookup.cache import LookupCache
 from gisgrid.settings import Settings
+from maps.policy import content_security_policy
+
+#: Where FastAPI's /docs and /redoc pages load Swagger UI and ReDoc from (only there).
+_DOCS_CDN = {"scripts": ["https://cdn.jsdelivr.net"], "styles": ["https://cdn.jsdelivr.net",
+             "https://fonts.googleapis.com"], "images": ["https://fastapi.tiangolo.com",
+             "https://cdn.redoc.ly"], "fonts": ["https://fonts.gstatic.com"]}
 
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -50,6 +58,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
         app.state.lookups = LookupCache(engine, refresh_s=settings.server.lookup_refresh_s)
+        # Heavy work (coverage, blocks, assign, generate) runs in worker processes.
+        app.state.work = WorkPool(settings.limits, database_url=url)
+        await app.state.work.start()
         # Everything made so far lives as long as the app: keep it out of the cyclic
         # collector's full passes (a 100,000-point batch triggers some; measured ~60 ms
         # of a 0.3 s batch without this).
@@ -57,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            app.state.work.close()
             engine.dispose()
 
     app = FastAPI(
@@ -71,5 +83,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     install_maps(app, settings.server)
     app.add_middleware(InvalidateLookupsAfterWrites)
-    app.add_middleware(LookupFastLane)     # added last: runs first
+    app.add_middleware(LookupFastLane)
+    app.add_middleware(RequestGuard, limits=settings.limits,  # added last: runs first
+                       page_policy=lambda scope, page: _page_policy(app, scope, page))
     return app
+
+
+def _page_policy(app: FastAPI, scope: Scope, page: bytes) -> str:
+    """The Content-Security-Policy of an HTML page (``maps.policy``; the docs' CDN on /docs)."""
+    docs = scope["path"] in (app.docs_url, app.redoc_url)
+    return content_security_policy(page, getattr(app.state, "tiles", None), **(_DOCS_CDN if docs else {}))

@@ -73,6 +73,47 @@ class ServerSettings(BaseSettings):
     )
 
 
+class LimitSettings(BaseSettings):
+    """What one request may ask of the service, so no request can take it down.
+
+    Each limit is refused with a 4xx naming it (413 body, features, vertices, points;
+    414 URL; 400 address; 408 a body that stops arriving); heavy work that outlasts its
+    budget ends with 503 and is stopped. ``README.md`` lists them with their defaults.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="GISGRID_", extra="ignore")
+
+    max_body_bytes: int = Field(
+        default=32 * 1024 * 1024, ge=1024,
+        description="Largest request body (bytes); a larger one gets 413 before it is read.")
+    max_url_bytes: int = Field(
+        default=4096, ge=256, description="Longest path, and longest query string (bytes): 414.")
+    max_address_chars: int = Field(
+        default=200, ge=10, description="Longest address a lookup accepts (characters): 400.")
+    max_features: int = Field(
+        default=100_000, ge=1, description="Most GeoJSON features in one request body: 413.")
+    max_vertices: int = Field(
+        default=1_000_000, ge=4, description="Most coordinate positions in one request body: 413.")
+    max_batch_points: int = Field(
+        default=1_000_000, ge=1, description="Most points in one POST /v1/lookup: 413.")
+    read_timeout_s: float = Field(
+        default=10.0, gt=0, description="A request body that sends nothing for this long: 408.")
+    body_timeout_s: float = Field(
+        default=60.0, gt=0, description="A request body not complete after this long: 408.")
+    work_timeout_s: float = Field(
+        default=30.0, gt=0, description="Time budget of heavy work (coverage, blocks, assign, "
+        "generate): past it the request gets 503 and the work is stopped.")
+    work_processes: int = Field(
+        default=2, ge=1, le=64, description="Worker processes that run heavy work (per server "
+        "process), apart from the process that answers lookups.")
+    work_memory_mb: int = Field(
+        default=1024, ge=64, description="Memory one piece of heavy work may take beyond its "
+        "worker's idle size (MB, an address-space limit): past it 503.")
+    work_queue: int = Field(
+        default=16, ge=0, description="Heavy requests that may wait for a free worker; more "
+        "get 503 at once.")
+
+
 class Settings(BaseSettings):
     """All settings together; built once at startup."""
 
@@ -80,3 +121,4 @@ class Settings(BaseSettings):
 
     db: DatabaseSettings = Field(default_factory=DatabaseSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from api.heavy import body_job, json_body, json_bytes, parse_body
 from api.schemas import Coordsys
 from gisgrid.assign.points import assign_points
 from gisgrid.io.geojson import read_features
@@ -20,10 +22,17 @@ class AssignRequest(BaseModel):
     coordsys: Coordsys = "wgs84"
 
 
-@router.post("/assign", summary="Assign each point to the grid that holds it")
-def assign(body: AssignRequest) -> dict[str, Any]:
+@router.post("/assign", summary="Assign each point to the grid that holds it",
+             openapi_extra=json_body(AssignRequest))
+async def assign(request: Request) -> Response:
+    return await body_job(request, assign_job)
+
+
+def assign_job(raw: bytes) -> bytes:
+    """``POST /v1/assign`` in a worker."""
+    body = parse_body(AssignRequest, raw)
     grids = read_features(body.grids, what="grids", geometry_types=("Polygon", "MultiPolygon"),
                           coordsys=body.coordsys)
     points = read_features(body.points, what="points", geometry_types=("Point",),
                            coordsys=body.coordsys)
-    return {"assignments": [a.to_dict() for a in assign_points(grids, points)]}
+    return json_bytes({"assignments": [a.to_dict() for a in assign_points(grids, points)]})

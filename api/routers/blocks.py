@@ -6,10 +6,12 @@ from typing import Any
 
 import numpy as np
 import shapely
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from shapely.geometry import shape
 
+from api.heavy import body_job, json_body, json_bytes, parse_body
 from api.responses import GeoJSONResponse
 from api.schemas import Coordsys
 from gisgrid.blocks.polygonize import DEFAULT_TOLERANCE_M, SLIVER_RULE, TOLERANCE_RULE, polygonize_blocks
@@ -58,11 +60,18 @@ def _without_ids(doc: dict[str, Any]) -> dict[str, Any]:
              description="Streets are clipped to the boundary, noded and polygonized; the boundary "
                          "closes the outer faces so the blocks tile it. The response is a "
                          "FeatureCollection (properties.id, properties.area_m2) plus `diagnostics` "
-                         "(dangles, cut_edges, dropped_slivers, snapped_ends, ... and the rules).")
-def blocks(body: BlocksRequest) -> Any:
+                         "(dangles, cut_edges, dropped_slivers, snapped_ends, ... and the rules).",
+             openapi_extra=json_body(BlocksRequest))
+async def blocks(request: Request) -> Response:
+    return await body_job(request, blocks_job, media_type=GeoJSONResponse.media_type)
+
+
+def blocks_job(raw: bytes) -> bytes:
+    """``POST /v1/blocks`` in a worker."""
+    body = parse_body(BlocksRequest, raw)
     boundary = _boundary(body.boundary, body.coordsys)
     streets = read_features(_without_ids(body.streets), what="streets",
                             geometry_types=("LineString", "MultiLineString"),
                             coordsys=body.coordsys, require_id=False)
     result = polygonize_blocks(boundary, [g for _, g in streets], tolerance_m=body.tolerance_m)
-    return GeoJSONResponse(result.to_feature_collection(body.coordsys))
+    return json_bytes(result.to_feature_collection(body.coordsys))

@@ -12,14 +12,16 @@ from typing import Any
 
 import numpy as np
 import shapely
-from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from shapely.errors import GEOSException
 from shapely.geometry import shape
 
-from api.deps import SessionDep
+from api.heavy import body_job, json_body, json_bytes, parse_body, run_heavy
+from api.params import DbId
 from api.schemas import Coordsys
+from api.workers import worker_session
 from gisgrid.coverage import plan as plan_cov
 from gisgrid.coverage.check import CoverageReport, check_coverage
 from gisgrid.coverage.repair import RepairResult, repair_coverage
@@ -112,14 +114,21 @@ def _geos_guard(func: Any, **kwargs: Any) -> Any:
         raise InvalidInputError(f"the geometry could not be processed: {exc}") from exc
 
 
-@router.post("/v1/coverage/check", summary="Do the grids tile the parent area?",
-             description="Every gap, overlap, invalid, outside, multipart, duplicate or empty grid "
-                         "and every point in no grid, each with its grids, area (m²) and geometry.")
-def check(body: CheckRequest) -> dict[str, Any]:
+def check_job(raw: bytes) -> bytes:
+    """``POST /v1/coverage/check`` in a worker: the body's bytes to the report's."""
+    body = parse_body(CheckRequest, raw)
     kwargs = _inputs(body)
     if body.points is not None:
         kwargs["points"] = _read(body.points, "points", ("Point",), body.coordsys)
-    return _report_out(_geos_guard(check_coverage, **kwargs), body.coordsys)
+    return json_bytes(_report_out(_geos_guard(check_coverage, **kwargs), body.coordsys))
+
+
+@router.post("/v1/coverage/check", summary="Do the grids tile the parent area?",
+             description="Every gap, overlap, invalid, outside, multipart, duplicate or empty grid "
+                         "and every point in no grid, each with its grids, area (m²) and geometry.",
+             openapi_extra=json_body(CheckRequest))
+async def check(request: Request) -> Response:
+    return await body_job(request, check_job)
 
 
 def _repair_out(result: RepairResult, coordsys: str) -> dict[str, Any]:
@@ -132,42 +141,62 @@ def _repair_out(result: RepairResult, coordsys: str) -> dict[str, Any]:
     return result.to_dict()
 
 
-@router.post("/v1/coverage/repair", summary="Propose grids without gaps or overlaps",
-             description="Each gap and overlap piece goes to the grid sharing the longest edge with "
-                         "it; every step is explained. Nothing is stored.")
-def repair(body: RepairRequest) -> dict[str, Any]:
+def repair_job(raw: bytes) -> bytes:
+    """``POST /v1/coverage/repair`` in a worker."""
+    body = parse_body(RepairRequest, raw)
     kwargs = _inputs(body)
     result = _geos_guard(repair_coverage, max_gap_m2=body.max_gap_m2, **kwargs)
-    return _repair_out(result, body.coordsys)
+    return json_bytes(_repair_out(result, body.coordsys))
+
+
+@router.post("/v1/coverage/repair", summary="Propose grids without gaps or overlaps",
+             description="Each gap and overlap piece goes to the grid sharing the longest edge with "
+                         "it; every step is explained. Nothing is stored.",
+             openapi_extra=json_body(RepairRequest))
+async def repair(request: Request) -> Response:
+    return await body_job(request, repair_job)
 
 
 @router.get("/v1/plans/{plan_id}/coverage", summary="Coverage check of a stored plan",
             description="Residential grids must tile the plan's gridded communities; overlays "
                         "(business, special) must be valid and inside. Also lists households and "
                         "shops in no grid, and grids whose household count breaks the bounds.")
-def plan_coverage(
-    plan_id: int,
-    session: SessionDep,
+async def plan_coverage(
+    plan_id: DbId,
+    request: Request,
     sliver_width_m: float = Query(1.0, ge=0, le=100),
-    min_households: int = Query(plan_cov.DEFAULT_HOUSEHOLD_BOUNDS[0], ge=0),
-    max_households: int = Query(plan_cov.DEFAULT_HOUSEHOLD_BOUNDS[1], ge=0),
-) -> dict[str, Any]:
-    result = plan_cov.plan_coverage(session, plan_id, sliver_width_m=sliver_width_m,
-                                          household_bounds=(min_households, max_households))
-    return result.to_dict()
+    min_households: int = Query(plan_cov.DEFAULT_HOUSEHOLD_BOUNDS[0], ge=0, le=2**31 - 1),
+    max_households: int = Query(plan_cov.DEFAULT_HOUSEHOLD_BOUNDS[1], ge=0, le=2**31 - 1),
+) -> Response:
+    return Response(await run_heavy(request, plan_coverage_job, plan_id, sliver_width_m,
+                                    (min_households, max_households)), media_type="application/json")
+
+
+def plan_coverage_job(plan_id: int, sliver_width_m: float, bounds: tuple[int, int]) -> bytes:
+    """``GET /v1/plans/{id}/coverage`` in a worker (reads the database)."""
+    with worker_session() as session:
+        result = plan_cov.plan_coverage(session, plan_id, sliver_width_m=sliver_width_m,
+                                        household_bounds=bounds)
+        return json_bytes(result.to_dict())
 
 
 @router.post("/v1/plans/{plan_id}/repair", status_code=201,
              summary="Repair a stored plan into a new draft plan",
              description="The plan itself is never changed. 201 with the new draft; with "
                          "`dry_run` 200 and only the proposal; 409 when there is nothing to repair.")
-def plan_repair(plan_id: int, body: PlanRepairRequest, session: SessionDep) -> Any:
-    result = plan_cov.repair_plan(session, plan_id, sliver_width_m=body.sliver_width_m)
-    if not result.steps:
-        raise ConflictError(f"plan {plan_id} passes its coverage check; nothing to repair")
-    if body.dry_run:
-        return JSONResponse({"plan": None, "repair": result.to_dict()})
-    new_id = save_repair_as_draft(session, plan_id, result, name=body.name,
-                                                 author=body.author)
-    session.commit()
-    return {"plan": queries.get_plan(session, new_id), "repair": result.to_dict()}
+async def plan_repair(plan_id: DbId, body: PlanRepairRequest, request: Request) -> Response:
+    answer = await run_heavy(request, plan_repair_job, plan_id, body)
+    return Response(answer, media_type="application/json", status_code=200 if body.dry_run else 201)
+
+
+def plan_repair_job(plan_id: int, body: PlanRepairRequest) -> bytes:
+    """``POST /v1/plans/{id}/repair`` in a worker (writes the new draft and commits)."""
+    with worker_session() as session:
+        result = plan_cov.repair_plan(session, plan_id, sliver_width_m=body.sliver_width_m)
+        if not result.steps:
+            raise ConflictError(f"plan {plan_id} passes its coverage check; nothing to repair")
+        if body.dry_run:
+            return json_bytes({"plan": None, "repair": result.to_dict()})
+        new_id = save_repair_as_draft(session, plan_id, result, name=body.name, author=body.author)
+        session.commit()
+        return json_bytes({"plan": queries.get_plan(session, new_id), "repair": result.to_dict()})

@@ -21,7 +21,13 @@ from api.batch_body import read_batch
 from api.deps import SessionDep
 from api.lookup_query import DATE_DOC, GET_PARAMETERS, point_query
 from gisgrid.address.lookup import lookup_address
-from gisgrid.errors import DatabaseUnavailableError, InvalidInputError
+from gisgrid.errors import (
+    DatabaseUnavailableError,
+    InvalidInputError,
+    TooLargeError,
+    TooLongError,
+    UnknownCoordsysError,
+)
 from gisgrid.lookup.cache import LookupCache
 from gisgrid.lookup.point import (
     DEFAULT_NEAR_M,
@@ -82,6 +88,9 @@ def _batch_args(doc: Any) -> dict[str, Any]:
         raise InvalidInputError('the body must be {"points": [[lon, lat], ...], "coordsys": ...}')
     args: dict[str, Any] = {"coordsys": doc.get("coordsys", "wgs84"),
                             "near_m": doc.get("near_m", DEFAULT_NEAR_M)}
+    if not isinstance(args["coordsys"], str):
+        raise UnknownCoordsysError(f"coordsys must be a string (wgs84, cgcs2000, gcj02 or bd09), "
+                                   f"got {type(args['coordsys']).__name__}")
     if not isinstance(args["near_m"], int | float) or isinstance(args["near_m"], bool):
         raise InvalidInputError("near_m must be a number")
     if doc.get("date") is not None:
@@ -92,11 +101,15 @@ def _batch_args(doc: Any) -> dict[str, Any]:
     return args
 
 
-def _batch(cache: LookupCache, raw: bytes) -> bytes:
+def _batch(cache: LookupCache, raw: bytes, max_points: int) -> bytes:
     doc, points = read_batch(raw)
     args = _batch_args(doc)
     if not isinstance(points, list | np.ndarray):
         raise InvalidInputError('the body must be {"points": [[lon, lat], ...], "coordsys": ...}')
+    if len(points) > max_points:
+        raise TooLargeError(f"at most {max_points:,} points per batch (GISGRID_MAX_BATCH_POINTS), "
+                            f"got {len(points):,}", details={"limit": max_points,
+                                                             "limit_name": "max_batch_points"})
     on = args.pop("on", None) or today()
     near_m = check_near(args["near_m"])
     lon, lat = parse_points(points, args["coordsys"])
@@ -107,15 +120,24 @@ def _batch(cache: LookupCache, raw: bytes) -> bytes:
              openapi_extra={"requestBody": _BATCH_BODY})
 async def lookup_batch(request: Request) -> Response:
     raw = await request.body()
-    return _json(await run_in_threadpool(_batch, request.app.state.lookups, raw))
+    max_points = request.app.state.settings.limits.max_batch_points
+    return _json(await run_in_threadpool(_batch, request.app.state.lookups, raw, max_points))
 
 
 @router.get("/address", summary="Resolve an address to its registry place, location and grid "
             "(404 address_not_found)")
 def lookup_by_address(
+    request: Request,
     session: SessionDep,
-    q: Annotated[str, Query(min_length=1, description="The address, in any common written form")],
+    q: Annotated[str, Query(min_length=1, description="The address, in any common written form "
+                            "(at most GISGRID_MAX_ADDRESS_CHARS characters, default 200)")],
     coordsys: Annotated[str, Query(description="Coordinate system of returned locations.")] = "wgs84",
     date: Annotated[dt.date | None, Query(description=DATE_DOC)] = None,
 ) -> dict[str, Any]:
+    limit = request.app.state.settings.limits.max_address_chars
+    if len(q) > limit:
+        # Checked before any parsing: the cost of matching grows with the text's length.
+        raise TooLongError(f"an address may be at most {limit} characters "
+                           f"(GISGRID_MAX_ADDRESS_CHARS), got {len(q):,}",
+                           details={"limit": limit, "limit_name": "max_address_chars"})
     return lookup_address(session, q, coordsys=coordsys, on=date)

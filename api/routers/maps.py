@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import SessionDep
+from api.params import DbId
 from gisgrid.coverage.plan import plan_coverage
 from gisgrid.db import queries
 from gisgrid.plans.versions import diff_plans
@@ -50,7 +51,7 @@ def active_grids_map(request: Request, session: SessionDep) -> HTMLResponse:
 
 @router.get("/maps/plans/{plan_id}", response_class=HTMLResponse,
             summary="Map of one plan version's grids (drafts and retired plans too)")
-def plan_map(plan_id: int, request: Request, session: SessionDep) -> HTMLResponse:
+def plan_map(plan_id: DbId, request: Request, session: SessionDep) -> HTMLResponse:
     plan = queries.get_plan(session, plan_id)
     grids = _plan_grids(session, [plan_id])
     title = f"{plan['name']}（{plan['status']}）"
@@ -59,7 +60,7 @@ def plan_map(plan_id: int, request: Request, session: SessionDep) -> HTMLRespons
 
 @router.get("/maps/plans/{plan_id}/planner", response_class=HTMLResponse,
             summary="Planner's map: grid sizes against the bounds, streets, defects, diff")
-def planner_map(plan_id: int, request: Request, session: SessionDep,
+def planner_map(plan_id: DbId, request: Request, session: SessionDep,
                 min_households: int = Query(100, ge=0),
                 max_households: int = Query(600, ge=0)) -> HTMLResponse:
     plan = queries.get_plan(session, plan_id)

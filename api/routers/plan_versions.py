@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from shapely.geometry import shape
 
 from api.deps import SessionDep
+from api.heavy import body_job, json_body, json_bytes, parse_body, run_heavy
+from api.params import DbId, DbInt
+from api.workers import worker_session
 from gisgrid.db import plan_store, queries
 from gisgrid.errors import InvalidInputError
 from gisgrid.io.geojson import geometry_problems, read_features
@@ -31,28 +35,28 @@ class DraftRequest(BaseModel):
 
 
 class GenerateRequest(BaseModel):
-    version: int
+    version: DbInt
     community: str
-    min_households: int = Field(100, ge=1)
-    max_households: int = Field(600, ge=1)
+    min_households: DbInt = Field(100, ge=1)
+    max_households: DbInt = Field(600, ge=1)
 
 
 class EditRequest(BaseModel):
-    version: int = Field(description="The plan version the edit was made on (optimistic lock)")
+    version: DbInt = Field(description="The plan version the edit was made on (optimistic lock)")
     op: Literal["split", "merge", "move", "replace", "renumber"]
-    grid: int | None = None
-    grids: list[int] | None = None
+    grid: DbId | None = None
+    grids: list[DbId] | None = None
     line: dict[str, Any] | None = Field(None, description="split: a drawn GeoJSON LineString")
     street: str | None = Field(None, description="split: along the named street")
-    from_grid: int | None = None
-    to_grid: int | None = None
+    from_grid: DbId | None = None
+    to_grid: DbId | None = None
     area: dict[str, Any] | None = Field(None, description="move: GeoJSON polygon (e.g. a block)")
     boundary: dict[str, Any] | None = Field(None, description="replace: GeoJSON polygon")
     community: str | None = Field(None, description="renumber: community code")
 
 
 class ActivateRequest(BaseModel):
-    version: int | None = None
+    version: DbInt | None = None
     effective_from: dt.date | None = None
 
 
@@ -65,30 +69,48 @@ def _geom(doc: dict[str, Any] | None, what: str) -> Any:
     return shape(doc)
 
 
-@router.post("", status_code=201, summary="Create a draft plan (copy of the active one, or uploaded)")
-def create(body: DraftRequest, session: SessionDep) -> dict[str, Any]:
+@router.post("", status_code=201, summary="Create a draft plan (copy of the active one, or uploaded)",
+             openapi_extra=json_body(DraftRequest))
+async def create(request: Request) -> Response:
+    answer = await body_job(request, create_job)
+    answer.status_code = 201
+    return answer
+
+
+def create_job(raw: bytes) -> bytes:
+    """``POST /v1/plans`` in a worker: an upload is parsed, checked and written there."""
+    body = parse_body(DraftRequest, raw)
     grids = None
     if body.source == "upload":
         feats = read_features(body.grids, what="grids", geometry_types=("Polygon", "MultiPolygon"),
                               require_id=False)
         props = [f.get("properties") or {} for f in (body.grids or {}).get("features", [])]
         grids = [{**p, "geometry": g} for p, (_, g) in zip(props, feats, strict=True)]
-    plan_id = create_draft(session, scope=body.scope, name=body.name, source=body.source, grids=grids,
-                           author=body.author, note=body.note, effective_from=body.effective_from)
-    session.commit()
-    return queries.get_plan(session, plan_id)
+    with worker_session() as session:
+        plan_id = create_draft(session, scope=body.scope, name=body.name, source=body.source,
+                               grids=grids, author=body.author, note=body.note,
+                               effective_from=body.effective_from)
+        session.commit()
+        return json_bytes(queries.get_plan(session, plan_id))
 
 
 @router.post("/{plan_id}/generate", summary="Regenerate one community's grids of a draft from its streets")
-def generate(plan_id: int, body: GenerateRequest, session: SessionDep) -> dict[str, Any]:
-    result = generate_community(session, plan_id, community=body.community, expected_version=body.version,
-                                bounds=(body.min_households, body.max_households))
-    session.commit()
-    return result
+async def generate(plan_id: DbId, body: GenerateRequest, request: Request) -> Response:
+    return Response(await run_heavy(request, generate_job, plan_id, body), media_type="application/json")
+
+
+def generate_job(plan_id: int, body: GenerateRequest) -> bytes:
+    """``POST /v1/plans/{id}/generate`` in a worker (writes the grids and commits)."""
+    with worker_session() as session:
+        result = generate_community(session, plan_id, community=body.community,
+                                    expected_version=body.version,
+                                    bounds=(body.min_households, body.max_households))
+        session.commit()
+        return json_bytes(result)
 
 
 @router.post("/{plan_id}/edits", summary="Edit a draft: split, merge, move, replace, renumber")
-def edit(plan_id: int, body: EditRequest, session: SessionDep) -> dict[str, Any]:
+def edit(plan_id: DbId, body: EditRequest, session: SessionDep) -> dict[str, Any]:
     args: dict[str, Any] = {
         "split": lambda: {"grid": body.grid, "line": _geom(body.line, "line"), "street": body.street},
         "merge": lambda: {"grids": body.grids or []},
@@ -106,7 +128,7 @@ def edit(plan_id: int, body: EditRequest, session: SessionDep) -> dict[str, Any]
 
 
 @router.post("/{plan_id}/activate", summary="Activate a draft (refused with 409 unless its coverage passes)")
-def activate(plan_id: int, body: ActivateRequest, session: SessionDep) -> dict[str, Any]:
+def activate(plan_id: DbId, body: ActivateRequest, session: SessionDep) -> dict[str, Any]:
     if body.version is not None:
         plan_store.bump_version(session, plan_id, expected=body.version)
     activate_plan(session, plan_id, effective_from=body.effective_from)
@@ -115,9 +137,9 @@ def activate(plan_id: int, body: ActivateRequest, session: SessionDep) -> dict[s
 
 
 @router.get("/{plan_id}/diff", summary="Households and shops that move between two plans")
-def diff(plan_id: int, session: SessionDep,
-         before: int | None = Query(None, description="The other plan (default: the plan it was made from)")
-         ) -> dict[str, Any]:
+def diff(plan_id: DbId, session: SessionDep,
+         before: Annotated[DbId | None, Query(description="The other plan (default: the plan it "
+                                              "was made from)")] = None) -> dict[str, Any]:
     plan = queries.get_plan(session, plan_id)
     other = before if before is not None else plan["parent_id"]
     if other is None:

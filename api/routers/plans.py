@@ -7,6 +7,7 @@ from typing import Any, Literal
 from fastapi import APIRouter
 
 from api.deps import SessionDep
+from api.params import DbId
 from api.responses import GeoJSONResponse
 from gisgrid.db import queries
 
@@ -23,14 +24,14 @@ def list_plans(
 
 
 @router.get("/{plan_id}", summary="One plan version")
-def get_plan(plan_id: int, session: SessionDep) -> dict[str, Any]:
+def get_plan(plan_id: DbId, session: SessionDep) -> dict[str, Any]:
     return queries.get_plan(session, plan_id)
 
 
 @router.get("/{plan_id}/grids", response_class=GeoJSONResponse,
             summary="The grids of a plan as a GeoJSON FeatureCollection (lon/lat WGS84)")
 def plan_grids(
-    plan_id: int,
+    plan_id: DbId,
     session: SessionDep,
     kind: Literal["residential", "business", "special"] | None = None,
     community: str | None = None,
