@@ -36,6 +36,8 @@ STATUS_BY_ERROR: dict[type[core.GisGridError], int] = {
 #: large), 414 (URL too long), 422 (validation), 500, 503 (database away, work budget).
 COMMON_STATUSES = (400, 408, 413, 414, 422, 500, 503)
 
+VALUE_REFUSED = "a value in the request cannot be stored or compared (out of range or not valid text)"
+
 _HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
                406: "not_acceptable", 408: "request_timeout", 413: "payload_too_large",
                414: "uri_too_long", 415: "unsupported_media_type"}
@@ -98,8 +100,7 @@ async def _data_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DataError)
     log.warning("value refused by the database on %s %s: %s", request.method, request.url.path,
                 getattr(exc, "orig", exc))
-    return JSONResponse(error_body("invalid_value", "a value in the request cannot be stored or "
-                                   "compared (out of range or not valid text)"), status_code=400)
+    return JSONResponse(error_body(core.InvalidValueError.code, VALUE_REFUSED), status_code=400)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -35,7 +35,14 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
-from gisgrid.errors import BusyError, GisGridError, TooLargeError, WorkTimeoutError
+from gisgrid.errors import (
+    BusyError,
+    DatabaseUnavailableError,
+    GisGridError,
+    InvalidValueError,
+    TooLargeError,
+    WorkTimeoutError,
+)
 from gisgrid.settings import LimitSettings
 
 log = logging.getLogger("gisgrid.api")
@@ -100,6 +107,9 @@ def _address_space() -> int:
 
 def _call(func: Callable[..., Any], args: tuple[Any, ...]) -> tuple[str, Any]:
     from fastapi.exceptions import RequestValidationError
+    from sqlalchemy.exc import DataError, OperationalError
+
+    from api.errors import VALUE_REFUSED
 
     try:
         return "ok", func(*args)
@@ -107,6 +117,11 @@ def _call(func: Callable[..., Any], args: tuple[Any, ...]) -> tuple[str, Any]:
         return "memory", None
     except GisGridError as exc:
         return "raise", exc
+    except DataError as exc:  # as api.errors answers it in the server process
+        log.warning("value refused by the database in a worker: %s", exc.orig)
+        return "raise", InvalidValueError(VALUE_REFUSED)
+    except OperationalError:
+        return "raise", DatabaseUnavailableError("the database is unreachable; try again later")
     except RequestValidationError as exc:
         return "invalid", [{k: e[k] for k in ("loc", "msg", "type") if k in e} for e in exc.errors()]
     except Exception as exc:  # noqa: BLE001 - a bug in the job: reported to the parent as a 500
@@ -165,7 +180,8 @@ class WorkPool:
                                            thread_name_prefix="gisgrid-work")
         self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
         self._all: set[_Worker] = set()
-        self._waiting = 0
+        self._waiting = 0  # requests waiting for a worker
+        self._running = 0  # jobs holding a worker
         self._closed = False
 
     async def start(self) -> None:
@@ -202,7 +218,10 @@ class WorkPool:
     async def _acquire(self, deadline: float) -> _Worker:
         loop = asyncio.get_running_loop()
         self._loop = loop
-        if self._idle.empty() and self._waiting >= self.limits.work_queue:
+        # Busy: every worker runs a job and the queue is full (a worker still starting
+        # or being replaced is worth waiting for).
+        full = self._running >= self.limits.work_processes
+        if self._idle.empty() and full and self._waiting >= self.limits.work_queue:
             raise BusyError(
                 f"all {self.limits.work_processes} workers are busy and {self._waiting} requests "
                 "wait; try again shortly", details={"retry_after_s": 5})
@@ -252,7 +271,21 @@ class WorkPool:
         loop = asyncio.get_running_loop()
         self._loop = loop
         deadline = loop.time() + self.limits.work_timeout_s
-        worker = await self._acquire(deadline)
+        try:
+            worker = await self._acquire(deadline)
+        except BaseException:
+            if asyncio.iscoroutine(disconnected):
+                disconnected.close()  # never started
+            raise
+        self._running += 1
+        try:
+            return await self._run_on(worker, func, args, deadline, disconnected)
+        finally:
+            self._running -= 1
+
+    async def _run_on(self, worker: _Worker, func: Callable[..., Any], args: tuple[Any, ...],
+                      deadline: float, disconnected: Awaitable[Any] | None) -> Any:
+        loop = asyncio.get_running_loop()
         job = loop.run_in_executor(self._threads, _roundtrip, worker.conn, (func, args))
         waits: set[Any] = {job}
         gone = asyncio.ensure_future(disconnected) if disconnected is not None else None
@@ -261,6 +294,9 @@ class WorkPool:
         try:
             done, _ = await asyncio.wait(waits, timeout=max(0.0, deadline - loop.time()),
                                          return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:  # the request itself was cancelled: stop its work
+            self._retire(worker)
+            raise
         finally:
             if gone is not None:
                 gone.cancel()

@@ -50,6 +50,12 @@ class UnknownCoordsysError(InvalidInputError):
     code = "unknown_coordsys"
 
 
+class InvalidValueError(InvalidInputError):
+    """A value the database refuses to store or compare (out of range, not valid text)."""
+
+    code = "invalid_value"
+
+
 class TooLargeError(InvalidInputError):
     """A request larger than a configured limit (body, features, vertices, points, memory)."""
 

@@ -24,12 +24,12 @@ router = APIRouter(prefix="/v1/plans", tags=["plan versions"])
 
 
 class DraftRequest(BaseModel):
-    scope: str = Field(description="Code of the area the plan covers, e.g. 610802")
-    name: str
+    scope: str = Field(max_length=12, description="Code of the area the plan covers, e.g. 610802")
+    name: str = Field(max_length=200)
     source: Literal["copy_active", "upload"] = "copy_active"
     grids: dict[str, Any] | None = Field(
         None, description="upload: FeatureCollection; properties community (code), name, kind, code")
-    author: str | None = None
+    author: str | None = Field(None, max_length=100)
     note: str | None = None
     effective_from: dt.date | None = None
 
