@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -61,6 +62,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Heavy work (coverage, blocks, assign, generate) runs in worker processes.
         app.state.work = WorkPool(settings.limits, database_url=url)
         await app.state.work.start()
+        # Batch lookups run here (the index is here): as many at a time as work processes.
+        app.state.batch_slots = asyncio.Semaphore(settings.limits.work_processes)
         # Everything made so far lives as long as the app: keep it out of the cyclic
         # collector's full passes (a 100,000-point batch triggers some; measured ~60 ms
         # of a 0.3 s batch without this).

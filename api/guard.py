@@ -78,11 +78,15 @@ class RequestGuard:
             return
         refused = self._refuse_early(scope)
         if refused is not None:
-            await _send_error(send, refused)
+            # A client waiting for "100 Continue" sends no body: nothing to linger for.
+            waits = (_header(scope, b"expect") or b"").lower() == b"100-continue"
+            linger = receive if refused.status_code == 413 and not waits else None
+            await _send_error(send, refused, linger=linger)
             return
-        out = _Outgoing(send, scope, self.page_policy)
+        incoming = _Incoming(receive, scope, self.limits)
+        out = _Outgoing(send, scope, self.page_policy, incoming)
         try:
-            await self.app(scope, _Incoming(receive, scope, self.limits), out)
+            await self.app(scope, incoming, out)
         except (ClientDisconnect, ClientGoneError):
             log.info("client went away: %s %s", scope["method"], scope["path"])
         except GuardError as exc:
@@ -165,9 +169,12 @@ class _Incoming:
 class _Outgoing:
     """``send`` adding the response headers described in the module docstring."""
 
-    def __init__(self, send: Send, scope: Scope, page_policy: Callable[[Scope, bytes], str] | None) -> None:
+    def __init__(self, send: Send, scope: Scope, page_policy: Callable[[Scope, bytes], str] | None,
+                 incoming: _Incoming) -> None:
         self.send = send
         self.scope = scope
+        self.incoming = incoming
+        self.status = 0
         self.page_policy = page_policy
         self.started = False  # a response start has gone to the server
         self.held: Message | None = None  # an HTML response's start, until its body is in
@@ -181,6 +188,12 @@ class _Outgoing:
                 await self.send(message)
             return
         if self.held is None or message["type"] != "http.response.body":
+            if (self.status == 413 and not self.incoming.done and message["type"] == "http.response.body"
+                    and not message.get("more_body", False)):
+                # A body refused half-way: let the client read the answer (see _linger).
+                await self.send({**message, "more_body": True})
+                await _linger(self.incoming.receive)
+                message = {"type": "http.response.body", "body": b""}
             await self.send(message)
             return
         self.body.append(message.get("body", b""))
@@ -196,7 +209,7 @@ class _Outgoing:
         await self.send({"type": "http.response.body", "body": page})
 
     def _start(self, message: Message) -> Message:
-        status = message["status"]
+        status = self.status = message["status"]
         headers = list(message.get("headers", ()))
         names = {k.lower() for k, _ in headers}
         headers.append((b"x-content-type-options", b"nosniff"))
@@ -212,11 +225,39 @@ class _Outgoing:
         return message
 
 
-async def _send_error(send: Send, exc: GuardError) -> None:
+async def _send_error(send: Send, exc: GuardError, *, linger: Receive | None = None) -> None:
     body = orjson.dumps({"code": exc.code, "message": exc.detail})
     headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body)),
                (b"x-content-type-options", b"nosniff")]
     headers += [(k.encode(), v.encode()) for k, v in (exc.headers or {}).items()]
     await send({"type": "http.response.start", "status": exc.status_code, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    if linger is None:
+        await send({"type": "http.response.body", "body": body})
+        return
+    await send({"type": "http.response.body", "body": body, "more_body": True})
+    await _linger(linger)
+    await send({"type": "http.response.body", "body": b""})
+
+
+#: How long a refused body is still read (and thrown away) after the answer went out.
+LINGER_S = 2.0
+
+
+async def _linger(receive: Receive) -> None:
+    """Read and drop what the client still sends, for up to :data:`LINGER_S`.
+
+    A client that writes its whole body before it reads (most HTTP libraries) would
+    otherwise have its connection reset under it, by the close that follows a 413, and
+    lose the answer that already arrived (nginx's "lingering close"). Clients that send
+    ``Expect: 100-continue`` never send the body at all.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + LINGER_S
+    while (left := deadline - loop.time()) > 0:
+        try:
+            message = await asyncio.wait_for(receive(), timeout=left)
+        except TimeoutError:
+            return
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
 

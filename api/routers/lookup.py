@@ -120,8 +120,11 @@ def _batch(cache: LookupCache, raw: bytes, max_points: int) -> bytes:
              openapi_extra={"requestBody": _BATCH_BODY})
 async def lookup_batch(request: Request) -> Response:
     raw = await request.body()
-    max_points = request.app.state.settings.limits.max_batch_points
-    return _json(await run_in_threadpool(_batch, request.app.state.lookups, raw, max_points))
+    limits = request.app.state.settings.limits
+    # A batch's answer is built in this process (~0.5 KB a point): a few at a time.
+    async with request.app.state.batch_slots:
+        return _json(await run_in_threadpool(_batch, request.app.state.lookups, raw,
+                                             limits.max_batch_points))
 
 
 @router.get("/address", summary="Resolve an address to its registry place, location and grid "
