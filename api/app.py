@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import AsyncIterator
+import re
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -12,6 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.errors import install_error_handlers
 from api.guard import RequestGuard
+from api.heavy import BULK_BODY
 from api.lookup_lane import LookupFastLane
 from api.routers import areas, assign, blocks, coverage, health, lookup, plan_versions, plans
 from api.routers.maps import install_maps
@@ -88,8 +90,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(InvalidateLookupsAfterWrites)
     app.add_middleware(LookupFastLane)
     app.add_middleware(RequestGuard, limits=settings.limits,  # added last: runs first
-                       page_policy=lambda scope, page: _page_policy(app, scope, page))
+                       page_policy=lambda scope, page: _page_policy(app, scope, page),
+                       bulk_body=_bulk_body_routes(app))
     return app
+
+
+def _bulk_body_routes(app: FastAPI) -> Callable[[Scope], bool]:
+    """Which requests may carry a bulk body: the operations marked ``x-gisgrid-bulk-body``
+    in the OpenAPI document (routes that read their body raw, see ``api.heavy.json_body``)."""
+    patterns: list[tuple[re.Pattern[str], str]] | None = None
+
+    def bulk(scope: Scope) -> bool:
+        nonlocal patterns
+        if patterns is None:  # the document is complete once the app serves
+            patterns = [(re.compile("^" + re.sub(r"\{[^}/]+\}", "[^/]+", path) + "$"), method.upper())
+                        for path, operations in app.openapi()["paths"].items()
+                        for method, operation in operations.items()
+                        if isinstance(operation, dict) and operation.get(BULK_BODY)]
+        path, root = scope["path"], scope.get("root_path", "")
+        path = path[len(root):] if root and path.startswith(root) else path
+        return any(scope["method"] == method and regex.match(path) for regex, method in patterns)
+
+    return bulk
 
 
 def _page_policy(app: FastAPI, scope: Scope, page: bytes) -> str:

@@ -67,23 +67,29 @@ class RequestGuard:
     """ASGI middleware: the limits, timeouts, headers and last-resort errors above."""
 
     def __init__(self, app: ASGIApp, limits: LimitSettings,
-                 page_policy: Callable[[Scope, bytes], str] | None = None) -> None:
+                 page_policy: Callable[[Scope, bytes], str] | None = None,
+                 bulk_body: Callable[[Scope], bool] | None = None) -> None:
         self.app = app
         self.limits = limits
         self.page_policy = page_policy
+        # Routes whose body may be bulk data (read raw, parsed in a worker or a thread);
+        # every other body is a small form FastAPI parses on the event loop.
+        self.bulk_body = bulk_body or (lambda scope: True)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        refused = self._refuse_early(scope)
+        body_limit = (self.limits.max_body_bytes if self.bulk_body(scope)
+                      else self.limits.max_small_body_bytes)
+        refused = self._refuse_early(scope, body_limit)
         if refused is not None:
             # A client waiting for "100 Continue" sends no body: nothing to linger for.
             waits = (_header(scope, b"expect") or b"").lower() == b"100-continue"
             linger = receive if refused.status_code == 413 and not waits else None
             await _send_error(send, refused, linger=linger)
             return
-        incoming = _Incoming(receive, scope, self.limits)
+        incoming = _Incoming(receive, scope, self.limits, body_limit)
         out = _Outgoing(send, scope, self.page_policy, incoming)
         try:
             await self.app(scope, incoming, out)
@@ -99,7 +105,7 @@ class RequestGuard:
                                                    "An internal error occurred; it was logged.",
                                                    close=True))
 
-    def _refuse_early(self, scope: Scope) -> GuardError | None:
+    def _refuse_early(self, scope: Scope, body_limit: int) -> GuardError | None:
         limit = self.limits.max_url_bytes
         raw_path = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape")
         query = scope.get("query_string", b"")
@@ -114,22 +120,27 @@ class RequestGuard:
                 size = int(declared)
             except ValueError:
                 return GuardError(400, "bad_request", "Content-Length is not a number", close=True)
-            if size > self.limits.max_body_bytes:
-                return _too_large(self.limits.max_body_bytes)
+            if size > body_limit:
+                return self._too_large(body_limit)
         return None
 
+    def _too_large(self, limit: int) -> GuardError:
+        return _too_large(limit, self.limits)
 
-def _too_large(limit: int) -> GuardError:
+
+def _too_large(limit: int, limits: LimitSettings) -> GuardError:
+    name = "GISGRID_MAX_BODY_BYTES" if limit == limits.max_body_bytes else "GISGRID_MAX_SMALL_BODY_BYTES"
     return GuardError(413, "payload_too_large", f"the request body may be at most {limit:,} bytes "
-                      "(GISGRID_MAX_BODY_BYTES)", close=True)
+                      f"here ({name})", close=True)
 
 
 class _Incoming:
     """``receive`` with the body's size limit, its timeouts and the NUL check."""
 
-    def __init__(self, receive: Receive, scope: Scope, limits: LimitSettings) -> None:
+    def __init__(self, receive: Receive, scope: Scope, limits: LimitSettings, body_limit: int) -> None:
         self.receive = receive
         self.limits = limits
+        self.body_limit = body_limit
         self.size = 0
         self.done = False
         self.deadline: float | None = None
@@ -155,8 +166,8 @@ class _Incoming:
             return message
         chunk = message.get("body", b"")
         self.size += len(chunk)
-        if self.size > self.limits.max_body_bytes:
-            raise _too_large(self.limits.max_body_bytes)
+        if self.size > self.body_limit:
+            raise _too_large(self.body_limit, self.limits)
         if self.json and chunk:
             if _NUL_JSON.search(self.tail + chunk):
                 raise GuardError(400, "nul_character", "NUL characters (\\u0000) are not accepted "

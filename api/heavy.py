@@ -36,7 +36,11 @@ from gisgrid.io.limits import check_geojson_size
 
 M = TypeVar("M", bound=BaseModel)
 
-__all__ = ["body_job", "json_body", "json_bytes", "parse_body", "run_heavy"]
+__all__ = ["BULK_BODY", "body_job", "json_body", "json_bytes", "parse_body", "run_heavy"]
+
+#: OpenAPI extension marking an operation whose body may be bulk data (up to
+#: ``GISGRID_MAX_BODY_BYTES``, read raw); other bodies are small forms (``api.guard``).
+BULK_BODY = "x-gisgrid-bulk-body"
 
 
 async def _disconnected(request: Request) -> None:
@@ -63,7 +67,8 @@ def json_body(model: type[BaseModel]) -> dict[str, Any]:
     schema = model.model_json_schema()
     if "$defs" in schema:  # would need components of their own; keep these bodies flat
         raise TypeError(f"{model.__name__}: nested models are not supported in json_body")
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+    return {BULK_BODY: True,
+            "requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
 def parse_body(model: type[M], raw: bytes) -> M:

@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import resource
+import selectors
 import socket
 import statistics
 import subprocess
@@ -114,7 +115,7 @@ class Watch:
             threading.Thread(target=target, daemon=True).start()
 
 
-def _raw(base: str, head: bytes, body_chunks=(), timeout: float = 120) -> tuple[bytes, float]:
+def _raw(base: str, head: bytes, body_chunks=(), timeout: float = 60) -> tuple[bytes, float]:
     """Send a request as a careless client does (the whole body, then read the answer)."""
     host, port = base.removeprefix("http://").split(":")
     started = time.perf_counter()
@@ -172,7 +173,8 @@ def attacks(base: str, stalled: int) -> list[tuple[str, callable]]:
     def url(path: str) -> tuple[bytes, float]:
         return _raw(base, f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
 
-    def stalled_uploads() -> tuple[bytes, float]:
+    def stalled_uploads(within_s: float = 90.0) -> tuple[bytes, float]:
+        """N uploads that stop after their first bytes; each answer (or none within 90 s)."""
         host, port = base.removeprefix("http://").split(":")
         started = time.perf_counter()
         socks = []
@@ -180,20 +182,28 @@ def attacks(base: str, stalled: int) -> list[tuple[str, callable]]:
             s = socket.create_connection((host, int(port)))
             s.sendall(b"POST /v1/coverage/check HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                       b"Content-Length: 100000\r\n\r\n{\"parent\": ")
-            s.settimeout(120)
             socks.append(s)
-        answers = []
-        for s in socks:
-            try:
-                answers.append(s.recv(200).split(b"\r\n", 1)[0])
-            except (OSError, TimeoutError) as exc:
-                answers.append(exc.__class__.__name__.encode())
-            s.close()
+        answers: dict[socket.socket, bytes] = {}
+        deadline = time.monotonic() + within_s
+        with selectors.DefaultSelector() as sel:
+            for s in socks:
+                sel.register(s, selectors.EVENT_READ)
+            while len(answers) < len(socks) and (left := deadline - time.monotonic()) > 0:
+                for key, _ in sel.select(timeout=left):
+                    try:
+                        answers[key.fileobj] = key.fileobj.recv(200).split(b"\r\n", 1)[0] or b"closed"
+                    except OSError as exc:
+                        answers[key.fileobj] = exc.__class__.__name__.encode()
+                    sel.unregister(key.fileobj)
+        elapsed = time.perf_counter() - started
         counts: dict[bytes, int] = {}
-        for a in answers:
+        for s in socks:
+            a = answers.get(s, f"no answer in {within_s:g} s".encode())
             counts[a] = counts.get(a, 0) + 1
-        summary = ", ".join(f"{n} x {a.decode()[9:] or a.decode()}" for a, n in counts.items())
-        return f"HTTP/1.1 {summary}".encode(), time.perf_counter() - started
+            s.close()
+        summary = ", ".join(f"{n} x {a.decode()[9:] if a.startswith(b'HTTP') else a.decode()}"
+                            for a, n in counts.items())
+        return f"HTTP/1.1 {summary}".encode(), elapsed
 
     return [
         ("400 copies of one square, POST /v1/coverage/check", lambda: post_json(

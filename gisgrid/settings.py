@@ -85,7 +85,12 @@ class LimitSettings(BaseSettings):
 
     max_body_bytes: int = Field(
         default=32 * 1024 * 1024, ge=1024,
-        description="Largest request body (bytes); a larger one gets 413 before it is read.")
+        description="Largest body of the routes that take bulk data (geometry services, "
+        "uploads, edits, batch lookups; bytes): 413, before it is read when it says its size.")
+    max_small_body_bytes: int = Field(
+        default=64 * 1024, ge=1024,
+        description="Largest body of every other route (small JSON forms, parsed in the server "
+        "process; bytes): 413.")
     max_url_bytes: int = Field(
         default=4096, ge=256, description="Longest path, and longest query string (bytes): 414.")
     max_address_chars: int = Field(

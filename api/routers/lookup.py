@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.batch_body import read_batch
 from api.deps import SessionDep
+from api.heavy import BULK_BODY
 from api.lookup_query import DATE_DOC, GET_PARAMETERS, point_query
 from gisgrid.address.lookup import lookup_address
 from gisgrid.errors import (
@@ -117,7 +118,7 @@ def _batch(cache: LookupCache, raw: bytes, max_points: int) -> bytes:
 
 
 @router.post("", summary="Batch lookup: one answer (or null outside) per point, in input order",
-             openapi_extra={"requestBody": _BATCH_BODY})
+             openapi_extra={"requestBody": _BATCH_BODY, BULK_BODY: True})
 async def lookup_batch(request: Request) -> Response:
     raw = await request.body()
     limits = request.app.state.settings.limits

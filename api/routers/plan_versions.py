@@ -109,8 +109,13 @@ def generate_job(plan_id: int, body: GenerateRequest) -> bytes:
         return json_bytes(result)
 
 
-@router.post("/{plan_id}/edits", summary="Edit a draft: split, merge, move, replace, renumber")
-def edit(plan_id: DbId, body: EditRequest, session: SessionDep) -> dict[str, Any]:
+@router.post("/{plan_id}/edits", summary="Edit a draft: split, merge, move, replace, renumber",
+             openapi_extra=json_body(EditRequest))
+async def edit(plan_id: DbId, request: Request) -> Response:
+    return await body_job(request, edit_job, plan_id)
+
+
+def _edit_args(body: EditRequest) -> dict[str, Any]:
     args: dict[str, Any] = {
         "split": lambda: {"grid": body.grid, "line": _geom(body.line, "line"), "street": body.street},
         "merge": lambda: {"grids": body.grids or []},
@@ -122,9 +127,17 @@ def edit(plan_id: DbId, body: EditRequest, session: SessionDep) -> dict[str, Any
     missing = [k for k, v in args.items() if v is None and k not in ("line", "street")]
     if missing:
         raise InvalidInputError(f"{body.op} needs {', '.join(missing)}")
-    result = apply_edit(session, plan_id, body.op, expected_version=body.version, **args)
-    session.commit()
-    return result.to_dict()
+    return args
+
+
+def edit_job(raw: bytes, plan_id: int) -> bytes:
+    """``POST /v1/plans/{id}/edits`` in a worker: the drawn geometry is parsed there."""
+    body = parse_body(EditRequest, raw)
+    args = _edit_args(body)
+    with worker_session() as session:
+        result = apply_edit(session, plan_id, body.op, expected_version=body.version, **args)
+        session.commit()
+        return json_bytes(result.to_dict())
 
 
 @router.post("/{plan_id}/activate", summary="Activate a draft (refused with 409 unless its coverage passes)")
