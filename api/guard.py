@@ -35,7 +35,12 @@ from gisgrid.settings import LimitSettings
 
 log = logging.getLogger("gisgrid.api")
 
+# Why by hand: Starlette's RequestBodyLimitMiddleware (and FastAPI's max_body_size) limit
+# the size only, per route at import time; the limits here come from settings, and the
+# size, the read timeouts, the NUL check and the lingering close share one receive wrapper.
+
 _NUL_JSON = re.compile(rb"\\u0000")
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 # Bodies read as JSON text: declared JSON, text, or undeclared (raw-body routes parse any).
 _JSON_TYPE = re.compile(rb"(application/(?:[\w.+-]+\+)?json|text/)", re.IGNORECASE)
 
@@ -80,7 +85,8 @@ class RequestGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        body_limit = (self.limits.max_body_bytes if self.bulk_body(scope)
+        body_limit = (self.limits.max_body_bytes
+                      if scope["method"] in _BODY_METHODS and self.bulk_body(scope)
                       else self.limits.max_small_body_bytes)
         refused = self._refuse_early(scope, body_limit)
         if refused is not None:
@@ -144,8 +150,8 @@ class _Incoming:
         self.size = 0
         self.done = False
         self.deadline: float | None = None
-        ctype = _header(scope, b"content-type")
-        self.json = ctype is None or bool(_JSON_TYPE.match(ctype))
+        self.scope = scope
+        self.json: bool | None = None  # read as JSON text? (decided on the first chunk)
         self.tail = b""
 
     async def __call__(self) -> Message:
@@ -168,6 +174,9 @@ class _Incoming:
         self.size += len(chunk)
         if self.size > self.body_limit:
             raise _too_large(self.body_limit, self.limits)
+        if self.json is None:
+            ctype = _header(self.scope, b"content-type")
+            self.json = ctype is None or bool(_JSON_TYPE.match(ctype))
         if self.json and chunk:
             if _NUL_JSON.search(self.tail + chunk):
                 raise GuardError(400, "nul_character", "NUL characters (\\u0000) are not accepted "
@@ -221,18 +230,16 @@ class _Outgoing:
 
     def _start(self, message: Message) -> Message:
         status = self.status = message["status"]
-        headers = list(message.get("headers", ()))
-        names = {k.lower() for k, _ in headers}
-        headers.append((b"x-content-type-options", b"nosniff"))
-        if status == 500 and b"connection" not in names:
+        headers = [*message.get("headers", ()), (b"x-content-type-options", b"nosniff")]
+        if status == 500 and not any(k.lower() == b"connection" for k, _ in headers):
             headers.append((b"connection", b"close"))
         if 300 <= status < 400:
             host = _header(self.scope, b"host")
             headers = [(k, _relative(v, host) if k.lower() == b"location" else v) for k, v in headers]
         message = {**message, "headers": headers}
-        ctype = next((v for k, v in headers if k.lower() == b"content-type"), b"")
-        if ctype.lower().startswith(b"text/html"):
-            self.held = message
+        for k, v in headers:
+            if k.lower() == b"content-type" and v[:9].lower() == b"text/html":
+                self.held = message
         return message
 
 
