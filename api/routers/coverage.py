@@ -111,6 +111,8 @@ def _geos_guard(func: Any, **kwargs: Any) -> Any:
     try:
         return func(**kwargs)
     except GEOSException as exc:
+        if "bad_alloc" in str(exc):  # out of memory (the worker's cap): not the input's shape
+            raise MemoryError(str(exc)) from exc
         raise InvalidInputError(f"the geometry could not be processed: {exc}") from exc
 
 

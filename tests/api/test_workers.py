@@ -117,3 +117,22 @@ def test_a_worker_killed_from_outside_while_idle_is_replaced() -> None:
         assert await pool.run(os.getpid) != pid
 
     run(LimitSettings(work_processes=1), body)
+
+
+def test_geos_running_out_of_memory_is_the_memory_budget_not_bad_input() -> None:
+    """GEOS reports an allocation refused under the address-space cap as GEOSException
+    ("std::bad_alloc"); it must come back as the memory budget (413), not as a 400."""
+    from shapely.errors import GEOSException
+
+    from api.routers.coverage import _geos_guard
+    from api.workers import _call
+
+    def exhausted() -> None:
+        raise GEOSException("std::bad_alloc")
+
+    def broken() -> None:
+        raise GEOSException("TopologyException: side location conflict")
+
+    assert _call(_geos_guard, (exhausted,))[0] == "memory"
+    kind, err = _call(_geos_guard, (broken,))
+    assert kind == "raise" and isinstance(err, InvalidInputError)
