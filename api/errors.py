@@ -31,11 +31,6 @@ STATUS_BY_ERROR: dict[type[core.GisGridError], int] = {
     WorkerLostError: 503,
 }
 
-#: Statuses the app itself may answer on any route (the edge's limits and last resorts),
-#: for the OpenAPI document: 400 (bad JSON, NUL), 408 (a body that stops), 413 (too
-#: large), 414 (URL too long), 422 (validation), 500, 503 (database away, work budget).
-COMMON_STATUSES = (400, 408, 413, 414, 422, 500, 503)
-
 VALUE_REFUSED = "a value in the request cannot be stored or compared (out of range or not valid text)"
 
 _HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
