@@ -38,12 +38,26 @@ def plans(cluster) -> list[tuple]:
                             "ORDER BY id").fetchall()
 
 
-def busy_backend(cluster, like: str) -> bool:
-    """Some other session is running a statement whose text matches ``like``."""
+def hold(cluster, table: str) -> psycopg.Connection:
+    """A transaction holding ``table`` in SHARE mode: whoever next writes it waits.
+
+    An activation writes the shops' assignments last, after retiring the old plan and
+    writing every household's; a demo load rebuilds the address registry last (its
+    ``address_range`` rows go with the old roads), after deleting the district, writing
+    the new one and activating its plan. Held there, each stops with all of that
+    uncommitted: the moment to kill PostgreSQL.
+    """
+    conn = psycopg.connect(cluster.dsn)
+    conn.execute(f"LOCK TABLE {table} IN SHARE MODE")
+    return conn
+
+
+def blocked_by(cluster, holder: psycopg.Connection) -> list[str]:
+    """The statements waiting for a lock ``holder`` holds."""
     with psycopg.connect(cluster.dsn) as conn:
-        return bool(conn.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND state = 'active' "
-            "AND query ILIKE %s", (like,)).fetchone()[0])
+        return [r[0] for r in conn.execute(
+            "SELECT query FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))",
+            (holder.info.backend_pid,))]
 
 
 def json_error(r: httpx.Response, status: int) -> dict:
@@ -93,19 +107,23 @@ def test_a_postgresql_restart_gives_json_503s_and_the_service_recovers_by_itself
 def test_postgresql_killed_during_a_demo_import_leaves_no_partial_rows(robust_cluster, strict_server) -> None:
     before, plans_before = counts(robust_cluster), plans(robust_cluster)
     env = {**os.environ, "GISGRID_DATABASE_URL": robust_cluster.url}
+    held = hold(robust_cluster, "address_range")
     load = subprocess.Popen([sys.executable, "-m", "gisgrid.cli", "demo", "--replace"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        # Killed once it writes the new rows, after it deleted the old ones (same transaction).
-        assert wait_until(lambda: busy_backend(robust_cluster, "COPY %") or busy_backend(
-            robust_cluster, "INSERT INTO household%"), 120, interval=0.05), "the import never wrote"
+        # Killed at its last step: the old district deleted, the new one written, its
+        # plan activating (same transaction, nothing committed).
+        assert wait_until(lambda: blocked_by(robust_cluster, held), 300, interval=0.1), "never got there"
+        waiting = blocked_by(robust_cluster, held)
         robust_cluster.kill()
         out, _ = load.communicate(timeout=60)
     finally:
         if load.poll() is None:
             load.kill()
+        held.close()
         robust_cluster.start()
     assert load.returncode != 0, out
+    assert any("address_road" in q for q in waiting), waiting  # it was at its last step
     assert counts(robust_cluster) == before
     assert plans(robust_cluster) == plans_before
     assert wait_until(lambda: httpx.get(f"{strict_server.base}/health").status_code == 200, 60)
@@ -127,18 +145,23 @@ def test_postgresql_killed_during_an_activation_leaves_the_plans_as_they_were(
         except httpx.HTTPError as exc:
             result["r"] = exc
 
+    held = hold(robust_cluster, "shop_assignment")
     thread = threading.Thread(target=activate)
     thread.start()
     try:
-        # The activation's transaction is assigning households when PostgreSQL dies.
-        assert wait_until(lambda: busy_backend(robust_cluster, "%assignment%"), 120, interval=0.02)
+        # The activation has retired the old plan and assigned every household (all
+        # uncommitted) when PostgreSQL dies.
+        assert wait_until(lambda: blocked_by(robust_cluster, held), 120, interval=0.05)
+        waiting = blocked_by(robust_cluster, held)
         robust_cluster.kill()
         thread.join(120)
     finally:
+        held.close()
         robust_cluster.start()
     r = result["r"]
     assert isinstance(r, httpx.Response), r
     assert r.status_code == 503 and r.json()["code"] == "database_unavailable", r.text
+    assert any("shop_assignment" in q for q in waiting), waiting
     assert counts(robust_cluster) == before
     assert plans(robust_cluster) == plans_before
     assert wait_until(lambda: httpx.get(f"{base}/health").status_code == 200, 60)
