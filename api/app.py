@@ -73,7 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            app.state.work.close()
+            await app.state.work.aclose()
             engine.dispose()
 
     app = FastAPI(

@@ -185,10 +185,20 @@ class WorkPool:
         self._closed = False
 
     async def start(self) -> None:
-        """Start the workers (they report ready in the background)."""
+        """Start the workers in the background: the server answers meanwhile (the first
+        start also starts the forkserver, which imports the app: seconds), and heavy
+        requests wait for the first worker ready, within their budget."""
         self._loop = asyncio.get_running_loop()
-        for _ in range(self.limits.work_processes):
-            await self._spawn()
+        self._starting = [asyncio.ensure_future(self._spawn()) for _ in range(self.limits.work_processes)]
+
+    async def wait_ready(self, timeout: float = 60.0) -> None:
+        """Wait until every worker has started (for tests and benchmarks)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self._idle.qsize() < self.limits.work_processes:
+            if loop.time() > deadline:
+                raise TimeoutError("the work processes did not start")
+            await asyncio.sleep(0.05)
 
     async def _spawn(self) -> None:
         if self._closed:
@@ -198,6 +208,9 @@ class WorkPool:
                                     name="gisgrid-work")
         await asyncio.get_running_loop().run_in_executor(self._threads, process.start)
         child.close()
+        if self._closed:  # closed while it started
+            process.kill()
+            return
         worker = _Worker(process, parent)
         self._all.add(worker)
         asyncio.get_running_loop().run_in_executor(self._threads, self._await_ready, worker)
@@ -295,12 +308,14 @@ class WorkPool:
             done, _ = await asyncio.wait(waits, timeout=max(0.0, deadline - loop.time()),
                                          return_when=asyncio.FIRST_COMPLETED)
         except asyncio.CancelledError:  # the request itself was cancelled: stop its work
+            job.add_done_callback(lambda f: f.cancelled() or f.exception())
             self._retire(worker)
             raise
         finally:
             if gone is not None:
                 gone.cancel()
         if job not in done:
+            job.add_done_callback(lambda f: f.cancelled() or f.exception())  # EOF once killed
             self._retire(worker)
             if gone is not None and gone in done:
                 raise ClientGoneError()
@@ -334,8 +349,17 @@ class WorkPool:
             raise RequestValidationError(value)
         raise RuntimeError(f"heavy work failed in its worker:\n{value}")
 
+    async def aclose(self) -> None:
+        """Stop every worker (work in progress is abandoned and rolled back), waiting for
+        workers still being started so none outlives the pool."""
+        self._closed = True
+        pending = [t for t in getattr(self, "_starting", []) if not t.done()]
+        if pending:
+            await asyncio.wait(pending, timeout=30)
+        self.close()
+
     def close(self) -> None:
-        """Stop every worker (work in progress is abandoned and rolled back)."""
+        """Stop every worker now (work in progress is abandoned and rolled back)."""
         self._closed = True
         for worker in list(self._all):
             with suppress(Exception):

@@ -38,10 +38,11 @@ def _gone_soon(pid: int, within_s: float = 10.0) -> bool:
 async def _with_pool(limits: LimitSettings, body) -> None:
     pool = WorkPool(limits, database_url=None)
     await pool.start()
+    await pool.wait_ready()  # budgets count from here (a fresh pool imports the app first)
     try:
         await body(pool)
     finally:
-        pool.close()
+        await pool.aclose()
 
 
 def run(limits: LimitSettings, body) -> None:
