@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
-from collections.abc import AsyncIterator
+import re
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
+from starlette.types import Scope
 
 from api.auth import install_auth
 from api.errors import install_error_handlers
+from api.guard import RequestGuard
+from api.heavy import BULK_BODY
 from api.lookup_lane import LookupFastLane
 from api.routers import (
     areas,
@@ -29,10 +35,16 @@ from api.routers import (
     signin,
 )
 from api.routers.maps import install_maps
+from api.schemas.errors import document_guard_responses
+from api.workers import WorkPool
 from gisgrid.address.cache import AddressCache
 from gisgrid.db.engine import make_engine, make_sessionmaker, on_lookup_change, resolve_database_url
 from gisgrid.lookup.cache import LookupCache
 from gisgrid.settings import Settings
+from maps.policy import content_security_policy
+
+#: ReDoc (/redoc, served from our own assets) searches in a web worker made from a blob.
+_REDOC = {"workers": ["blob:"]}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -55,6 +67,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # The address cache answers with the point lookups' grids, so it follows them.
         on_lookup_change(app.state.sessionmaker, lambda: (app.state.lookups.invalidate(),
                                                           app.state.addresses.invalidate()))
+        # Heavy work (coverage, blocks, assign, generate) runs in worker processes.
+        app.state.work = WorkPool(settings.limits, database_url=url)
+        await app.state.work.start()
+        # Batch lookups run here (the index is here): as many at a time as work processes.
+        app.state.batch_slots = asyncio.Semaphore(settings.limits.work_processes)
         # Everything made so far lives as long as the app: keep it out of the cyclic
         # collector's full passes (a 100,000-point batch triggers some, a noticeable part
         # of its time: see bench/README.md, lookup).
@@ -62,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await app.state.work.aclose()
             engine.dispose()
 
     app = FastAPI(
@@ -79,5 +97,44 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    plan_versions, ogc, exports, people, audit, signin):
         app.include_router(module.router)
     install_maps(app, settings.server)
-    app.add_middleware(LookupFastLane)     # added last: runs first
+    app.add_middleware(LookupFastLane)
+    _document_guard(app)
+    app.add_middleware(RequestGuard, limits=settings.limits,  # added last: runs first
+                       page_policy=lambda scope, page: _page_policy(app, scope, page),
+                       bulk_body=_bulk_body_routes(app))
     return app
+
+
+def _document_guard(app: FastAPI) -> None:
+    """The statuses the request guard answers, in every operation of the document."""
+    previous = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        return document_guard_responses(previous())
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _bulk_body_routes(app: FastAPI) -> Callable[[Scope], bool]:
+    """Which requests may carry a bulk body: the operations marked ``x-gisgrid-bulk-body``
+    in the OpenAPI document (routes that read their body raw, see ``api.heavy.json_body``)."""
+    patterns: list[tuple[re.Pattern[str], str]] | None = None
+
+    def bulk(scope: Scope) -> bool:
+        nonlocal patterns
+        if patterns is None:  # the document is complete once the app serves
+            patterns = [(re.compile("^" + re.sub(r"\{[^}/]+\}", "[^/]+", path) + "$"), method.upper())
+                        for path, operations in app.openapi()["paths"].items()
+                        for method, operation in operations.items()
+                        if isinstance(operation, dict) and operation.get(BULK_BODY)]
+        path, root = scope["path"], scope.get("root_path", "")
+        path = path[len(root):] if root and path.startswith(root) else path
+        return any(scope["method"] == method and regex.match(path) for regex, method in patterns)
+
+    return bulk
+
+
+def _page_policy(app: FastAPI, scope: Scope, page: bytes) -> str:
+    """The Content-Security-Policy of an HTML page (``maps.policy``)."""
+    extra = _REDOC if scope["path"].endswith("/redoc") else {}
+    return content_security_policy(page, getattr(app.state, "tiles", None), **extra)

@@ -31,6 +31,7 @@ from starlette.types import Scope
 
 from api.deps import SessionDep
 from api.errors import error_body
+from api.params import DbId
 from api.schemas.errors import error_response
 from gisgrid.access import ANONYMOUS, Principal, authenticate_token, session_principal
 from gisgrid.db import user_store
@@ -172,7 +173,7 @@ async def planner(who: PrincipalDep) -> Principal:
     return who.require_role("planner")
 
 
-def plan_editor(plan_id: int, who: PrincipalDep, session: SessionDep) -> Principal:
+def plan_editor(plan_id: DbId, who: PrincipalDep, session: SessionDep) -> Principal:
     """May edit, generate, repair or activate plan ``plan_id``: 401 / 403 before 404."""
     who.require_role("planner")
     scope = user_store.plan_scope(session, plan_id) if 0 < plan_id <= _MAX_ID else None

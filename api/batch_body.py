@@ -46,7 +46,7 @@ def _fast(raw: bytes) -> tuple[dict[str, Any], np.ndarray] | None:
         n = len(points)
         flat = np.frombuffer(points.as_buffer(of_type="d"), dtype=float)
         rest = {k: _plain(doc[k]) for k in doc.keys() if k != "points"}  # noqa: SIM118 - lazy values
-    except (ValueError, TypeError, RuntimeError):
+    except (ValueError, TypeError, RuntimeError, KeyError):  # KeyError: a NUL in a member name
         return None
     if len(flat) != 2 * n:
         return None

@@ -20,6 +20,17 @@ class GisGridError(Exception):
         self.message = message
         self.details = details
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt with its details and any attribute a subclass added (heavy work runs in
+        # worker processes and its errors come back pickled).
+        return (_rebuild, (type(self), self.message), self.__dict__)
+
+
+def _rebuild(cls: type[GisGridError], message: str) -> GisGridError:
+    exc = cls.__new__(cls)
+    Exception.__init__(exc, message)
+    return exc
+
 
 class InvalidInputError(GisGridError):
     """The caller sent something the core cannot work with."""
@@ -37,6 +48,42 @@ class UnknownCoordsysError(InvalidInputError):
     """A coordinate system name outside the accepted list."""
 
     code = "unknown_coordsys"
+
+
+class InvalidValueError(InvalidInputError):
+    """A value the database refuses to store or compare (out of range, not valid text)."""
+
+    code = "invalid_value"
+
+
+class TooLargeError(InvalidInputError):
+    """A request larger than a configured limit (body, features, vertices, points, memory)."""
+
+    code = "too_large"
+
+
+class TooLongError(InvalidInputError):
+    """A text parameter longer than its configured limit (e.g. an address)."""
+
+    code = "too_long"
+
+
+class WorkTimeoutError(GisGridError):
+    """Heavy work that outlasted its time budget; it was stopped."""
+
+    code = "work_timeout"
+
+
+class BusyError(GisGridError):
+    """Every worker for heavy work is busy and the queue is full: try again shortly."""
+
+    code = "busy"
+
+
+class WorkerLostError(GisGridError):
+    """The worker process running a piece of heavy work died (crashed or was killed)."""
+
+    code = "work_failed"
 
 
 class NotFoundError(GisGridError):
@@ -103,6 +150,12 @@ class StaleVersionError(ConflictError):
     """An edit named a plan version that is no longer current (someone edited first)."""
 
     code = "stale_version"
+
+
+class EffectiveDateError(ConflictError):
+    """The new plan would start on or before the day the plan it replaces started."""
+
+    code = "effective_date_conflict"
 
 
 class PlanNotDraftError(ConflictError):

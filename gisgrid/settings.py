@@ -105,6 +105,51 @@ class AccessSettings(BaseSettings):
         description="Other origins (scheme://host[:port]) whose pages may send cookie-signed "
         "writes, e.g. a proxy's public name; the server's own origin is always trusted.",
     )
+class LimitSettings(BaseSettings):
+    """What one request may ask of the service, so no request can take it down.
+
+    Each limit is refused with a 4xx naming it (413 body, features, vertices, points;
+    414 URL; 400 address; 408 a body that stops arriving); heavy work that outlasts its
+    budget ends with 503 and is stopped. ``README.md`` lists them with their defaults.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="GISGRID_", extra="ignore")
+
+    max_body_bytes: int = Field(
+        default=32 * 1024 * 1024, ge=1024,
+        description="Largest body of the routes that take bulk data (geometry services, "
+        "uploads, edits, batch lookups; bytes): 413, before it is read when it says its size.")
+    max_small_body_bytes: int = Field(
+        default=64 * 1024, ge=1024,
+        description="Largest body of every other route (small JSON forms, parsed in the server "
+        "process; bytes): 413.")
+    max_url_bytes: int = Field(
+        default=4096, ge=256, description="Longest path, and longest query string (bytes): 414.")
+    max_address_chars: int = Field(
+        default=200, ge=10, description="Longest address a lookup accepts (characters): 400.")
+    max_features: int = Field(
+        default=100_000, ge=1, description="Most GeoJSON features in one request body: 413.")
+    max_vertices: int = Field(
+        default=1_000_000, ge=4, description="Most coordinate positions in one request body: 413.")
+    max_batch_points: int = Field(
+        default=100_000, ge=1, description="Most points in one POST /v1/lookup: 413 (the answer "
+        "is ~0.5 KB a point, built in the process that answers lookups).")
+    read_timeout_s: float = Field(
+        default=10.0, gt=0, description="A request body that sends nothing for this long: 408.")
+    body_timeout_s: float = Field(
+        default=60.0, gt=0, description="A request body not complete after this long: 408.")
+    work_timeout_s: float = Field(
+        default=30.0, gt=0, description="Time budget of heavy work (coverage, blocks, assign, "
+        "generate): past it the request gets 503 and the work is stopped.")
+    work_processes: int = Field(
+        default=2, ge=1, le=64, description="Worker processes that run heavy work (per server "
+        "process), apart from the process that answers lookups.")
+    work_memory_mb: int = Field(
+        default=1024, ge=64, description="Memory one piece of heavy work may take beyond its "
+        "worker's idle size (MB, an address-space limit): past it 503.")
+    work_queue: int = Field(
+        default=16, ge=0, description="Heavy requests that may wait for a free worker; more "
+        "get 503 at once.")
 
 
 class Settings(BaseSettings):
@@ -115,3 +160,4 @@ class Settings(BaseSettings):
     db: DatabaseSettings = Field(default_factory=DatabaseSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     access: AccessSettings = Field(default_factory=AccessSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)

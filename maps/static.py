@@ -28,7 +28,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from starlette.applications import Starlette
-from starlette.responses import PlainTextResponse
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -45,13 +47,26 @@ class _PackageFiles:
     def __init__(self, package: str, folder: Path) -> None:
         self.folder = folder
         self.files = StaticFiles(directory=folder, check_dir=False)
-        self.message = f"map asset package {package!r} is not installed: {SETUP_HINT}\n"
+        self.message = f"map asset package {package!r} is not installed: {SETUP_HINT}"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.folder.is_dir():
             await self.files(scope, receive, send)
         else:
-            await PlainTextResponse(self.message, status_code=503)(scope, receive, send)
+            await JSONResponse({"code": "assets_missing", "message": self.message},
+                               status_code=503)(scope, receive, send)
+
+
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
+
+
+async def _json_error(request: Request, exc: Exception) -> Response:
+    """Errors of the static files (404, 405) in the JSON shape the whole service uses."""
+    assert isinstance(exc, HTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    message = f"no such file: {request.url.path}" if exc.status_code == 404 else str(exc.detail)
+    return JSONResponse({"code": code, "message": message}, status_code=exc.status_code,
+                        headers=exc.headers)
 
 
 def static_dir(node_modules: Path, package: str) -> Path:
@@ -66,5 +81,5 @@ def map_static_app(node_modules: Path) -> ASGIApp:
         for name in PACKAGES
     ]
     # A Starlette app rather than a bare Router, so a file that is not there is a 404
-    # response wherever this is mounted, not an exception.
-    return Starlette(routes=routes)
+    # response wherever this is mounted, not an exception; JSON like every other error.
+    return Starlette(routes=routes, exception_handlers={HTTPException: _json_error})

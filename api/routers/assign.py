@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from api.auth import service_caller
+from api.heavy import body_job, json_body, json_bytes, parse_body
 from api.schemas import Coordsys
 from api.schemas.errors import route_responses
 from api.schemas.geometry import Assignments
@@ -23,13 +25,20 @@ class AssignRequest(BaseModel):
     coordsys: Coordsys = "wgs84"
 
 
-# Documented, not re-validated (``-> Any``: sent as built): ids are echoed exactly as the
-# caller sent them, and a batch can hold many points.
+# Documented, not re-validated: ids are echoed exactly as the caller sent them, and a
+# batch can hold many points. The work runs in a worker process (api.heavy).
 @router.post("/assign", summary="Assign each point to the grid that holds it",
-             responses=route_responses(400, 422, ok=Assignments))
-def assign(body: AssignRequest) -> Any:
+             openapi_extra=json_body(AssignRequest),
+             responses=route_responses(400, 413, 422, 503, ok=Assignments))
+async def assign(request: Request) -> Response:
+    return await body_job(request, assign_job)
+
+
+def assign_job(raw: bytes) -> bytes:
+    """``POST /v1/assign`` in a worker."""
+    body = parse_body(AssignRequest, raw)
     grids = read_features(body.grids, what="grids", geometry_types=("Polygon", "MultiPolygon"),
                           coordsys=body.coordsys)
     points = read_features(body.points, what="points", geometry_types=("Point",),
                            coordsys=body.coordsys)
-    return {"assignments": [a.to_dict() for a in assign_points(grids, points)]}
+    return json_bytes({"assignments": [a.to_dict() for a in assign_points(grids, points)]})

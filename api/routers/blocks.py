@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import shapely
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from shapely.geometry import shape
 
 from api.auth import service_caller
+from api.heavy import body_job, json_body, json_bytes, parse_body
 from api.responses import GeoJSONResponse
 from api.schemas import Coordsys
 from api.schemas.errors import GEOJSON, route_responses
@@ -58,12 +60,19 @@ def _without_ids(doc: dict[str, Any]) -> dict[str, Any]:
                          "closes the outer faces so the blocks tile it. The response is a "
                          "FeatureCollection (properties.id, properties.area_m2) plus `diagnostics` "
                          "(dangles, cut_edges, dropped_slivers, snapped_ends, ... and the rules).",
+             openapi_extra=json_body(BlocksRequest),
              # Documented, not re-validated: the blocks go out as the core wrote them.
-             responses=route_responses(400, 422, ok=BlockCollection, media_type=GEOJSON))
-def blocks(body: BlocksRequest) -> Any:
+             responses=route_responses(400, 413, 422, 503, ok=BlockCollection, media_type=GEOJSON))
+async def blocks(request: Request) -> Response:
+    return await body_job(request, blocks_job, media_type=GeoJSONResponse.media_type)
+
+
+def blocks_job(raw: bytes) -> bytes:
+    """``POST /v1/blocks`` in a worker."""
+    body = parse_body(BlocksRequest, raw)
     boundary = _boundary(body.boundary, body.coordsys)
     streets = read_features(_without_ids(body.streets), what="streets",
                             geometry_types=("LineString", "MultiLineString"),
                             coordsys=body.coordsys, require_id=False)
     result = polygonize_blocks(boundary, [g for _, g in streets], tolerance_m=body.tolerance_m)
-    return GeoJSONResponse(result.to_feature_collection(body.coordsys))
+    return json_bytes(result.to_feature_collection(body.coordsys))

@@ -11,19 +11,21 @@ from __future__ import annotations
 from typing import Any
 
 import shapely
-from fastapi import APIRouter, Depends, Query
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from shapely.errors import GEOSException
 from shapely.geometry import shape
 
 from api.auth import PlanEditor, Reader, service_caller
-from api.deps import SessionDep
+from api.heavy import body_job, json_body, json_bytes, parse_body, run_heavy
+from api.params import DbId
 from api.schemas import Coordsys
 from api.schemas.coverage import CoverageReport as CoverageReportOut
 from api.schemas.coverage import PlanCoverageReport, PlanRepair, Repair
 from api.schemas.errors import route_responses
-from gisgrid.access import coverage_view
+from api.workers import worker_session
+from gisgrid.access import Principal, coverage_view
 from gisgrid.coverage import plan as plan_cov
 from gisgrid.coverage.check import CoverageReport, check_coverage
 from gisgrid.coverage.repair import RepairResult, repair_coverage
@@ -107,22 +109,31 @@ def _geos_guard(func: Any, **kwargs: Any) -> Any:
     try:
         return func(**kwargs)
     except GEOSException as exc:
+        if "bad_alloc" in str(exc):  # out of memory (the worker's cap): not the input's shape
+            raise MemoryError(str(exc)) from exc
         raise InvalidInputError(f"the geometry could not be processed: {exc}") from exc
 
 
-# The routes below are documented, not re-validated (``-> Any``: sent as built): their
-# bodies hold geometries (validating every coordinate would cost, not check) and grid ids
-# echoed exactly as the caller sent them.
+def check_job(raw: bytes) -> bytes:
+    """``POST /v1/coverage/check`` in a worker: the body's bytes to the report's."""
+    body = parse_body(CheckRequest, raw)
+    kwargs = _inputs(body)
+    if body.points is not None:
+        kwargs["points"] = _read(body.points, "points", ("Point",), body.coordsys)
+    return json_bytes(_report_out(_geos_guard(check_coverage, **kwargs), body.coordsys))
+
+
+# The routes below are documented, not re-validated (sent as built): their bodies hold
+# geometries (validating every coordinate would cost, not check) and grid ids echoed
+# exactly as the caller sent them. The work runs in worker processes (api.heavy).
 @router.post("/v1/coverage/check", summary="Do the grids tile the parent area?",
              dependencies=[Depends(service_caller)],
              description="Every gap, overlap, invalid, outside, multipart, duplicate or empty grid "
                          "and every point in no grid, each with its grids, area (m²) and geometry.",
-             responses=route_responses(400, 422, ok=CoverageReportOut))
-def check(body: CheckRequest) -> Any:
-    kwargs = _inputs(body)
-    if body.points is not None:
-        kwargs["points"] = _read(body.points, "points", ("Point",), body.coordsys)
-    return _report_out(_geos_guard(check_coverage, **kwargs), body.coordsys)
+             openapi_extra=json_body(CheckRequest),
+             responses=route_responses(400, 413, 422, 503, ok=CoverageReportOut))
+async def check(request: Request) -> Response:
+    return await body_job(request, check_job)
 
 
 def _repair_out(result: RepairResult, coordsys: str) -> dict[str, Any]:
@@ -135,15 +146,22 @@ def _repair_out(result: RepairResult, coordsys: str) -> dict[str, Any]:
     return result.to_dict()
 
 
+def repair_job(raw: bytes) -> bytes:
+    """``POST /v1/coverage/repair`` in a worker."""
+    body = parse_body(RepairRequest, raw)
+    kwargs = _inputs(body)
+    result = _geos_guard(repair_coverage, max_gap_m2=body.max_gap_m2, **kwargs)
+    return json_bytes(_repair_out(result, body.coordsys))
+
+
 @router.post("/v1/coverage/repair", summary="Propose grids without gaps or overlaps",
              dependencies=[Depends(service_caller)],
              description="Each gap and overlap piece goes to the grid sharing the longest edge with "
                          "it; every step is explained. Nothing is stored.",
-             responses=route_responses(400, 422, ok=Repair))
-def repair(body: RepairRequest) -> Any:
-    kwargs = _inputs(body)
-    result = _geos_guard(repair_coverage, max_gap_m2=body.max_gap_m2, **kwargs)
-    return _repair_out(result, body.coordsys)
+             openapi_extra=json_body(RepairRequest),
+             responses=route_responses(400, 413, 422, 503, ok=Repair))
+async def repair(request: Request) -> Response:
+    return await body_job(request, repair_job)
 
 
 @router.get("/v1/plans/{plan_id}/coverage", summary="Coverage check of a stored plan",
@@ -153,17 +171,27 @@ def repair(body: RepairRequest) -> Any:
                         "plan's area; counts to others), and grids whose household count breaks "
                         "the bounds.",
             responses=route_responses(400, 404, 422, 503, ok=PlanCoverageReport))
-def plan_coverage(
-    plan_id: int,
-    session: SessionDep,
+async def plan_coverage(
+    plan_id: DbId,
+    request: Request,
     who: Reader,
     sliver_width_m: float = Query(1.0, ge=0, le=100),
-    min_households: int | None = Query(None, description="Size check's minimum (default: the plan's)"),
-    max_households: int | None = Query(None, description="Size check's maximum (default: the plan's)"),
-) -> Any:
-    result = plan_cov.plan_coverage(session, plan_id, sliver_width_m=sliver_width_m,
-                                          household_bounds=(min_households, max_households))
-    return coverage_view(result.to_dict(), who, user_store.plan_scope(session, plan_id) or "")
+    min_households: int | None = Query(None, ge=0, le=2**31 - 1,
+                                       description="Size check's minimum (default: the plan's)"),
+    max_households: int | None = Query(None, ge=0, le=2**31 - 1,
+                                       description="Size check's maximum (default: the plan's)"),
+) -> Response:
+    return Response(await run_heavy(request, plan_coverage_job, plan_id, sliver_width_m,
+                                    (min_households, max_households), who), media_type="application/json")
+
+
+def plan_coverage_job(plan_id: int, sliver_width_m: float, bounds: tuple[int | None, int | None],
+                      who: Principal) -> bytes:
+    """``GET /v1/plans/{id}/coverage`` in a worker (reads the database), as ``who`` may see it."""
+    with worker_session() as session:
+        result = plan_cov.plan_coverage(session, plan_id, sliver_width_m=sliver_width_m,
+                                        household_bounds=bounds)
+        return json_bytes(coverage_view(result.to_dict(), who, user_store.plan_scope(session, plan_id) or ""))
 
 
 @router.post("/v1/plans/{plan_id}/repair", status_code=201,
@@ -173,13 +201,20 @@ def plan_coverage(
              responses=route_responses(400, 404, 409, 422, 503, ok=PlanRepair, status=201, more={
                  200: {"model": PlanRepair, "description": "dry_run: the proposal only (plan null), "
                                                            "nothing written"}}))
-def plan_repair(plan_id: int, body: PlanRepairRequest, session: SessionDep, who: PlanEditor) -> Any:
-    result = plan_cov.repair_plan(session, plan_id, sliver_width_m=body.sliver_width_m)
-    if not result.steps:
-        raise ConflictError(f"plan {plan_id} passes its coverage check; nothing to repair")
-    if body.dry_run:
-        return JSONResponse({"plan": None, "repair": result.to_dict()})
-    new_id = save_repair_as_draft(session, plan_id, result, name=body.name,
-                                  author=body.author or who.user, actor=who.user)
-    session.commit()
-    return {"plan": queries.get_plan(session, new_id), "repair": result.to_dict()}
+async def plan_repair(plan_id: DbId, body: PlanRepairRequest, request: Request, who: PlanEditor) -> Response:
+    answer = await run_heavy(request, plan_repair_job, plan_id, body, who.user)
+    return Response(answer, media_type="application/json", status_code=200 if body.dry_run else 201)
+
+
+def plan_repair_job(plan_id: int, body: PlanRepairRequest, actor: str | None) -> bytes:
+    """``POST /v1/plans/{id}/repair`` in a worker (writes the new draft and commits)."""
+    with worker_session() as session:
+        result = plan_cov.repair_plan(session, plan_id, sliver_width_m=body.sliver_width_m)
+        if not result.steps:
+            raise ConflictError(f"plan {plan_id} passes its coverage check; nothing to repair")
+        if body.dry_run:
+            return json_bytes({"plan": None, "repair": result.to_dict()})
+        new_id = save_repair_as_draft(session, plan_id, result, name=body.name,
+                                      author=body.author or actor, actor=actor)
+        session.commit()
+        return json_bytes({"plan": queries.get_plan(session, new_id), "repair": result.to_dict()})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -12,6 +13,7 @@ from api.errors import error_body
 from api.schemas.errors import route_responses
 from api.schemas.health import Health
 
+log = logging.getLogger("gisgrid.api")
 router = APIRouter(tags=["health"])
 
 
@@ -22,6 +24,8 @@ def health(request: Request) -> Any:
         with request.app.state.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except Exception as exc:  # any failure to reach the database means "unhealthy"
-        return JSONResponse(error_body("database_unavailable", f"database unreachable: {exc}"),
+        # The reason (host, port, driver text) goes to the log, never to the client.
+        log.warning("health: database unreachable: %s", exc)
+        return JSONResponse(error_body("database_unavailable", "the database is unreachable"),
                             status_code=503)
     return {"status": "ok", "database": "ok"}

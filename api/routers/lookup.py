@@ -19,11 +19,17 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import Reader, ServiceCaller, access_settings
 from api.batch_body import read_batch
+from api.heavy import BULK_BODY
 from api.lookup_query import GET_PARAMETERS, point_query
 from api.schemas.errors import route_responses
 from api.schemas.lookup import BatchLookup, LookupAnswer
 from gisgrid.access import lookup_batch_view, lookup_view
-from gisgrid.errors import DatabaseUnavailableError, InvalidInputError
+from gisgrid.errors import (
+    DatabaseUnavailableError,
+    InvalidInputError,
+    TooLargeError,
+    UnknownCoordsysError,
+)
 from gisgrid.lookup.cache import LookupCache
 from gisgrid.lookup.point import (
     DEFAULT_NEAR_M,
@@ -87,6 +93,9 @@ def _batch_args(doc: Any) -> dict[str, Any]:
         raise InvalidInputError('the body must be {"points": [[lon, lat], ...], "coordsys": ...}')
     args: dict[str, Any] = {"coordsys": doc.get("coordsys", "wgs84"),
                             "near_m": doc.get("near_m", DEFAULT_NEAR_M)}
+    if not isinstance(args["coordsys"], str):
+        raise UnknownCoordsysError(f"coordsys must be a string (wgs84, cgcs2000, gcj02 or bd09), "
+                                   f"got {type(args['coordsys']).__name__}")
     if not isinstance(args["near_m"], int | float) or isinstance(args["near_m"], bool):
         raise InvalidInputError("near_m must be a number")
     if doc.get("date") is not None:
@@ -97,11 +106,15 @@ def _batch_args(doc: Any) -> dict[str, Any]:
     return args
 
 
-def _batch(cache: LookupCache, raw: bytes) -> bytes:
+def _batch(cache: LookupCache, raw: bytes, max_points: int) -> bytes:
     doc, points = read_batch(raw)
     args = _batch_args(doc)
     if not isinstance(points, list | np.ndarray):
         raise InvalidInputError('the body must be {"points": [[lon, lat], ...], "coordsys": ...}')
+    if len(points) > max_points:
+        raise TooLargeError(f"at most {max_points:,} points per batch (GISGRID_MAX_BATCH_POINTS), "
+                            f"got {len(points):,}", details={"limit": max_points,
+                                                             "limit_name": "max_batch_points"})
     on = args.pop("on", None) or today()
     near_m = check_near(args["near_m"])
     lon, lat = parse_points(points, args["coordsys"])
@@ -109,10 +122,14 @@ def _batch(cache: LookupCache, raw: bytes) -> bytes:
 
 
 @router.post("", summary="Batch lookup: one answer (or null outside) per point, in input order",
-             openapi_extra={"requestBody": _BATCH_BODY},
-             responses=route_responses(400, 503, ok=BatchLookup))
+             openapi_extra={"requestBody": _BATCH_BODY, BULK_BODY: True},
+             responses=route_responses(400, 413, 503, ok=BatchLookup))
 async def lookup_batch(request: Request, who: ServiceCaller) -> Response:
     raw = await request.body()
+    limits = request.app.state.settings.limits
     public = access_settings(request).public_team_names
-    return _json(await run_in_threadpool(
-        lambda: lookup_batch_view(_batch(request.app.state.lookups, raw), who, public_names=public)))
+    # A batch's answer is built in this process (~0.5 KB a point): a few at a time.
+    async with request.app.state.batch_slots:
+        return _json(await run_in_threadpool(
+            lambda: lookup_batch_view(_batch(request.app.state.lookups, raw, limits.max_batch_points),
+                                      who, public_names=public)))

@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Reader, ServiceCaller, access_settings
+from api.heavy import BULK_BODY
 from api.lookup_query import DATE_DOC
 from api.schemas.errors import route_responses
 from api.schemas.lookup import AddressLookup, BatchAddressLookup
@@ -28,7 +29,7 @@ from gisgrid.address.lookup import (
     lookup_addresses,
     lookup_addresses_json,
 )
-from gisgrid.errors import InvalidInputError, InvalidJSONError
+from gisgrid.errors import InvalidInputError, InvalidJSONError, TooLongError
 from gisgrid.rules import today
 
 router = APIRouter(prefix="/v1/lookup", tags=["lookup"])
@@ -50,6 +51,16 @@ def _day(date: Any) -> dt.date | None:
         raise InvalidInputError(f"date must be YYYY-MM-DD, got {date!r}") from exc
 
 
+def _check_length(q: str, request: Request) -> None:
+    """Refuse an address longer than GISGRID_MAX_ADDRESS_CHARS before any parsing: the cost
+    of matching grows with the text's length."""
+    limit = min(request.app.state.settings.limits.max_address_chars, MAX_QUERY)
+    if len(q) > limit:
+        raise TooLongError(f"an address may be at most {limit} characters "
+                           f"(GISGRID_MAX_ADDRESS_CHARS), got {len(q):,}",
+                           details={"limit": limit, "limit_name": "max_address_chars"})
+
+
 def _one(cache: AddressCache, who: Principal, public_names: bool, q: str, coordsys: str,
          on: dt.date | None) -> dict[str, Any]:
     gaz, view = cache.get(on or today())
@@ -63,16 +74,17 @@ def _one(cache: AddressCache, who: Principal, public_names: bool, q: str, coords
 async def lookup_by_address(
     request: Request,
     who: Reader,
-    q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY,
+    q: Annotated[str, Query(min_length=1,
                             description="The address as written: formal, hotline text, a shop, a landmark")],
     coordsys: Annotated[str, Query(description="Coordinate system of returned locations.")] = "wgs84",
     date: Annotated[dt.date | None, Query(description=DATE_DOC)] = None,
 ) -> Response:
+    _check_length(q, request)
     return _json(await run_in_threadpool(_one, request.app.state.addresses, who,
                                          access_settings(request).public_team_names, q, coordsys, date))
 
 
-def _batch(cache: AddressCache, who: Principal, public_names: bool, raw: bytes) -> bytes:
+def _batch(cache: AddressCache, who: Principal, public_names: bool, limit: int, raw: bytes) -> bytes:
     if len(raw) > MAX_BODY:
         raise InvalidInputError(f"the body is over {MAX_BODY // 2**20} MiB; send at most {MAX_BATCH:,} "
                                 "addresses a request")
@@ -85,9 +97,12 @@ def _batch(cache: AddressCache, who: Principal, public_names: bool, raw: bytes) 
         raise InvalidInputError('the body must be {"queries": ["address", ...], "coordsys": ..., '
                                 '"date": ...}')
     for i, q in enumerate(queries):
-        if not isinstance(q, str) or len(q) > MAX_QUERY:
-            raise InvalidInputError(f"queries[{i}] must be a string of at most {MAX_QUERY} characters",
-                                    details={"index": i})
+        if not isinstance(q, str):
+            raise InvalidInputError(f"queries[{i}] must be a string", details={"index": i})
+        if len(q) > limit:
+            raise TooLongError(f"queries[{i}]: an address may be at most {limit} characters "
+                               f"(GISGRID_MAX_ADDRESS_CHARS), got {len(q):,}",
+                               details={"limit": limit, "limit_name": "max_address_chars", "index": i})
     coordsys = doc.get("coordsys", "wgs84")
     if not isinstance(coordsys, str):
         raise InvalidInputError("coordsys must be a string")
@@ -115,10 +130,11 @@ _BATCH_BODY = {"content": {"application/json": {"schema": {
 
 
 @router.post("/address", summary="Batch address lookup: one answer (or null) per address, in input order",
-             openapi_extra={"requestBody": _BATCH_BODY},
+             openapi_extra={"requestBody": _BATCH_BODY, BULK_BODY: True},
              responses=route_responses(400, 503, ok=BatchAddressLookup))
 async def lookup_by_addresses(request: Request, who: ServiceCaller) -> Response:
     raw = await request.body()
+    limit = min(request.app.state.settings.limits.max_address_chars, MAX_QUERY)
     body = await run_in_threadpool(_batch, request.app.state.addresses, who,
-                                   access_settings(request).public_team_names, raw)
+                                   access_settings(request).public_team_names, limit, raw)
     return Response(content=body, media_type="application/json")

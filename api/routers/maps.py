@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.auth import PlannerPage, PublicPage
 from api.deps import SessionDep
+from api.params import DbId
 from api.schemas.errors import HTML, route_responses
 from gisgrid.access import coverage_view
 from gisgrid.coverage.plan import plan_coverage
@@ -58,7 +59,7 @@ def active_grids_map(request: Request, session: SessionDep, who: PublicPage) -> 
 @router.get("/maps/plans/{plan_id}", response_class=HTMLResponse,
             summary="Map of one plan version's grids (drafts and retired plans too)",
             responses=route_responses(404, 422, 503, media_type=HTML))
-def plan_map(plan_id: int, request: Request, session: SessionDep, who: PublicPage) -> HTMLResponse:
+def plan_map(plan_id: DbId, request: Request, session: SessionDep, who: PublicPage) -> HTMLResponse:
     plan = queries.get_plan(session, plan_id)
     grids = _plan_grids(session, [plan_id])
     title = f"{plan['name']}（{plan['status']}）"
@@ -69,7 +70,7 @@ def plan_map(plan_id: int, request: Request, session: SessionDep, who: PublicPag
 @router.get("/maps/plans/{plan_id}/planner", response_class=HTMLResponse,
             summary="Planner's map: grid sizes against the bounds, streets, defects, diff",
             responses=route_responses(400, 404, 422, 503, media_type=HTML))
-def planner_map(plan_id: int, request: Request, session: SessionDep, who: PlannerPage,
+def planner_map(plan_id: DbId, request: Request, session: SessionDep, who: PlannerPage,
                 min_households: int | None = Query(None, description="Default: the plan's"),
                 max_households: int | None = Query(None, description="Default: the plan's")
                 ) -> HTMLResponse:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends
 
 from api.auth import public_reader
 from api.deps import SessionDep
+from api.params import DbId
 from api.responses import GeoJSONResponse
 from api.schemas.errors import GEOJSON, route_responses
 from api.schemas.plans import GridCollection, Plan, PlanList
@@ -28,7 +29,7 @@ def list_plans(
 
 @router.get("/{plan_id}", summary="One plan version", response_model=Plan,
             responses=route_responses(404, 422, 503))
-def get_plan(plan_id: int, session: SessionDep) -> dict[str, Any]:
+def get_plan(plan_id: DbId, session: SessionDep) -> dict[str, Any]:
     return queries.get_plan(session, plan_id)
 
 
@@ -38,7 +39,7 @@ def get_plan(plan_id: int, session: SessionDep) -> dict[str, Any]:
             # as PostGIS gave them (validating every coordinate would cost, not check).
             responses=route_responses(404, 422, 503, ok=GridCollection, media_type=GEOJSON))
 def plan_grids(
-    plan_id: int,
+    plan_id: DbId,
     session: SessionDep,
     kind: Literal["residential", "business", "special"] | None = None,
     community: str | None = None,

@@ -20,7 +20,8 @@ from api.errors import status_for
 from api.schemas.common import left_out_unless
 from gisgrid import errors as core
 
-__all__ = ["GEOJSON", "JSON", "ErrorBody", "codes_for", "error_response", "route_responses"]
+__all__ = ["GEOJSON", "JSON", "ErrorBody", "codes_for", "document_guard_responses", "error_response",
+           "route_responses"]
 
 JSON = "application/json"
 GEOJSON = "application/geo+json"
@@ -38,9 +39,12 @@ class ErrorBody(BaseModel):
 
 #: Codes the HTTP layer itself sends, besides the core's (api.errors handlers).
 _HTTP_CODES: dict[int, tuple[str, ...]] = {
-    400: ("invalid_json",),
+    400: ("invalid_json", "nul_character"),
     401: ("unauthorized",),
     404: ("not_found",),
+    408: ("request_timeout",),
+    413: ("payload_too_large",),
+    414: ("uri_too_long",),
     422: ("invalid_request",),
 }
 _MEANING = {
@@ -50,10 +54,14 @@ _MEANING = {
     403: "The caller's role or scope may not do this, or a cookie-signed write from another site",
     404: "Not found",
     409: "Conflicts with the current state",
-    413: "Request body too large",
+    408: "The request body stopped arriving (GISGRID_READ_TIMEOUT_S, GISGRID_BODY_TIMEOUT_S)",
+    413: "The body, or what it holds (features, vertices, points), is over a limit; the "
+         "message names the limit",
+    414: "The path or the query string is too long (GISGRID_MAX_URL_BYTES)",
     422: "A parameter or body member fails its declared type or range (details: loc, msg, "
          "type of each problem)",
-    503: "The database is unreachable; try again later",
+    503: "The database is unreachable, or heavy work ran out of its time budget or found "
+         "every worker busy (Retry-After); try again later",
 }
 
 
@@ -121,3 +129,16 @@ def route_responses(*errors: int, ok: type[BaseModel] | None = None, status: int
                             "with the same body", media_type)
     return out
 
+
+
+def document_guard_responses(schema: dict[str, Any]) -> dict[str, Any]:
+    """Add to an OpenAPI document what the request guard (``api.guard``) answers for every
+    route before the route runs: 414 on any operation, 408 and 413 on those with a body."""
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            statuses = (408, 413, 414) if "requestBody" in operation else (414,)
+            for status in statuses:
+                operation["responses"].setdefault(str(status), error_response(status))
+    return schema

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import shapely
 
+from gisgrid.errors import InvalidGeometryError
 from gisgrid.rules import stateless_owner_key
 
 
@@ -42,6 +43,11 @@ def assign_points(grids: Sequence[tuple[Any, Any]], points: Sequence[tuple[Any, 
     points
         ``(point_id, Point)`` pairs.
 
+    Raises
+    ------
+    InvalidGeometryError
+        A grid that is not a valid polygon (a bow-tie has no well-defined inside).
+
     Examples
     --------
     >>> from shapely import box, Point
@@ -51,6 +57,7 @@ def assign_points(grids: Sequence[tuple[Any, Any]], points: Sequence[tuple[Any, 
     """
     grid_ids = [g[0] for g in grids]
     geoms = np.asarray([g[1] for g in grids], dtype=object)
+    _check_grids(grid_ids, geoms)
     pts = np.asarray([p[1] for p in points], dtype=object)
     hits: dict[int, list[int]] = {}
     touching: set[int] = set()
@@ -72,6 +79,17 @@ def assign_points(grids: Sequence[tuple[Any, Any]], points: Sequence[tuple[Any, 
             candidates=cands,
         ))
     return out
+
+
+def _check_grids(grid_ids: list[Any], geoms: np.ndarray) -> None:
+    present = ~shapely.is_missing(geoms)
+    bad = np.flatnonzero(present & ~shapely.is_valid(np.where(present, geoms, None)))
+    if len(bad):
+        i = int(bad[0])
+        raise InvalidGeometryError(
+            f"grid {grid_ids[i]} is not a valid polygon ({shapely.is_valid_reason(geoms[i])}): "
+            "which points it holds is undefined; repair it first (POST /v1/coverage/repair)",
+            details={"invalid_grids": [grid_ids[int(j)] for j in bad[:50]]})
 
 
 @dataclass

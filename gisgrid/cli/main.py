@@ -143,8 +143,11 @@ def serve(
     # the core never imports the web layer (api/ imports gisgrid/, not the reverse). The
     # app reads its settings from the environment, so pass on the database resolved here.
     os.environ["GISGRID_DATABASE_URL"] = url
+    # Idle keep-alive connections close after 5 s; a shutdown waits at most 10 s for open
+    # requests. Request bodies that stop arriving are the app's to cut off (api.guard:
+    # GISGRID_READ_TIMEOUT_S, GISGRID_BODY_TIMEOUT_S): uvicorn has no setting for them.
     uvicorn.run(APP, factory=True, host=host, port=port, workers=workers, log_level="info",
-                access_log=access_log)
+                access_log=access_log, timeout_keep_alive=5, timeout_graceful_shutdown=10)
 
 
 app.command("blocks")(blocks_cmd)

@@ -113,6 +113,7 @@ def check_coverage(
     run = _Run(ids, metric_near(parent), sliver_width_m, min_area_m2)
 
     defects = run.screen(geoms)  # empty, invalid, multipart; fills run.shapes
+    run.set_copies_aside()  # n copies of one shape cost n, not n² pairs (see there)
     left, right = _interior_pairs(run.shapes)
     overlapping = np.unique(np.concatenate([left, right]))
     left, right, inter = run.drop_duplicates(left, right, defects)
@@ -151,9 +152,25 @@ def _label(ids: Iterable[Hashable]) -> str:
 
 
 def _root(first: np.ndarray, i: int) -> int:
+    """Root of ``i`` in a union-find forest (paths halved on the way up)."""
     while first[i] != i:
+        first[i] = first[first[i]]
         i = first[i]
     return int(i)
+
+
+def _copy_roots(shapes: np.ndarray) -> np.ndarray:
+    """For each shape, the index of the first shape exactly equal to it (itself if none).
+
+    Equal means the same normalised geometry (same rings, whatever the start vertex or
+    orientation), compared by WKB in one hash pass; missing shapes are their own root.
+    """
+    roots = np.arange(len(shapes))
+    present = np.flatnonzero(~shapely.is_missing(shapes))
+    first: dict[bytes, int] = {}
+    for i, key in zip(present, shapely.to_wkb(shapely.normalize(shapes[present])), strict=True):
+        roots[i] = first.setdefault(key, int(i))
+    return roots
 
 
 class _Run:
@@ -171,6 +188,7 @@ class _Run:
         self.sliver_width_m = sliver_width_m
         self.min_area_m2 = min_area_m2
         self.shapes = np.empty(len(ids), dtype=object)
+        self.copy_of = np.arange(len(ids))
 
     def _is_sliver(self, pieces: np.ndarray) -> np.ndarray:
         """True where a piece vanishes under an inward buffer of half the sliver width."""
@@ -221,13 +239,25 @@ class _Run:
         self.shapes = shapes
         return defects
 
+    def set_copies_aside(self) -> None:
+        """Keep only the first of exact copies in ``shapes`` (the rest: ``copy_of``).
+
+        Every pair of overlapping grids is intersected below; n copies of one polygon
+        would make n²/2 pairs (400 copies: 80,000 intersections, gigabytes). Exact
+        copies are found in one hash pass instead and join their first in the duplicate
+        groups of :meth:`drop_duplicates`; near-copies still meet there pair by pair.
+        """
+        self.copy_of = _copy_roots(self.shapes)
+        self.shapes[self.copy_of != np.arange(len(self.ids))] = None
+
     def drop_duplicates(
         self, left: np.ndarray, right: np.ndarray, defects: list[Defect]
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Report groups of identical grids; keep only the first of each in ``shapes``.
 
-        Two grids are identical when their symmetric difference is below ``min_area_m2``.
-        Returns the remaining pairs that overlap by more than residue, and their overlaps.
+        Two grids are identical when their symmetric difference is below ``min_area_m2``
+        (exact copies were grouped already, in ``copy_of``). Returns the remaining pairs
+        that overlap by more than residue, and their overlaps.
         """
         ids, shapes = self.ids, self.shapes
         inter = shapely.intersection(shapes[left], shapes[right], grid_size=GRID_DEG)
@@ -237,14 +267,20 @@ class _Run:
         involved = np.unique(np.concatenate([left, right]))
         grid_m2[involved] = self.metric.area_m2(shapes[involved])
         same = grid_m2[left] + grid_m2[right] - 2 * inter_m2 < max(self.min_area_m2, 1e-9)
-        first = np.arange(len(ids))  # union-find over duplicate pairs, rooted at the lowest
+        first = self.copy_of.copy()  # union-find over duplicate pairs, rooted at the lowest
         for i, j in zip(left[same], right[same], strict=True):
             ri, rj = _root(first, i), _root(first, j)
             first[max(ri, rj)] = min(ri, rj)
         roots = np.array([_root(first, i) for i in range(len(ids))], dtype=int)
         secondary = roots != np.arange(len(ids))
-        for r in np.unique(roots[secondary]):
-            names = [ids[m] for m in np.flatnonzero(roots == r)]
+        grouped = np.flatnonzero(secondary | np.isin(np.arange(len(ids)), roots[secondary]))
+        grouped = grouped[np.argsort(roots[grouped], kind="stable")]  # by root, members in order
+        starts = np.flatnonzero(np.r_[True, np.diff(roots[grouped]) != 0])
+        for members in np.split(grouped, starts[1:]) if len(grouped) else []:
+            r = int(members[0])
+            if not grid_m2[r]:
+                grid_m2[r] = self.metric.area_m2(shapes[r])
+            names = [ids[m] for m in members]
             message = f"grids {_label(names)} have identical geometries"
             defects.append(Defect("duplicate", names, float(grid_m2[r]), False, shapes[r], message))
         shapes[secondary] = None

@@ -32,9 +32,15 @@ def resolve_database_url(settings: DatabaseSettings, *, database: str | None = N
     return LocalCluster(settings.home, settings.pg_bin).up(database)
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> Engine:
-    """A pooled engine with ``pool_pre_ping`` (connections survive server restarts)."""
-    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
+def make_engine(url: str, *, pool_size: int = 10, statement_timeout_ms: int | None = None) -> Engine:
+    """A pooled engine with ``pool_pre_ping`` (connections survive server restarts).
+
+    ``statement_timeout_ms`` makes PostgreSQL cancel any statement running longer.
+    """
+    connect_args = {} if statement_timeout_ms is None else {
+        "options": f"-c statement_timeout={int(statement_timeout_ms)}"}
+    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size,
+                         connect_args=connect_args)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

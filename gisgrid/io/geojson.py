@@ -13,6 +13,7 @@ from shapely.geometry import shape
 
 from gisgrid.crs import geometry_to_wgs84
 from gisgrid.errors import DuplicateIdError, InvalidGeoJSONError
+from gisgrid.io.positions import swapped_hint
 
 GEOMETRY_TYPES = ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon",
                   "MultiPolygon", "GeometryCollection")
@@ -29,7 +30,7 @@ def _position_problems(pos: Any, where: str) -> list[str]:
         return [f"{where}: a position must be [lon, lat] numbers"]
     lon, lat = pos[0], pos[1]
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        return [f"{where}: [{lon}, {lat}] is outside lon -180..180 / lat -90..90"]
+        return [f"{where}: [{lon}, {lat}] is outside lon -180..180 / lat -90..90{swapped_hint(lon, lat)}"]
     return []
 
 

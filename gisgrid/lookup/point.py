@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from gisgrid.crs import to_wgs84, utm_epsg_for
 from gisgrid.db.lookup_store import distance_to_nearest_grid, grids_at_point, grids_in_force
 from gisgrid.errors import InvalidInputError, OutsideCoverageError
+from gisgrid.io.positions import swapped_hint
 from gisgrid.lookup.answer import DEFAULT_NEAR_M, MAX_NEAR_M, assemble, check_near
 from gisgrid.lookup.index import LookupIndex
 from gisgrid.rules import today
@@ -47,7 +48,8 @@ def _check_lonlat(lon: np.ndarray, lat: np.ndarray) -> None:
     if bad.any():
         i = int(np.argmax(bad))
         raise InvalidInputError(
-            f"point {i}: ({lon[i]}, {lat[i]}) is not a lon/lat position (lon -180..180, lat -90..90)",
+            f"point {i}: ({lon[i]}, {lat[i]}) is not a lon/lat position (lon -180..180, lat -90..90)"
+            + swapped_hint(lon[i], lat[i]),
             details={"index": i},
         )
 
@@ -57,8 +59,8 @@ def wgs84_point(lon: float, lat: float, coordsys: str) -> tuple[float, float]:
     wlon, wlat = to_wgs84(float(lon), float(lat), coordsys)
     if not (math.isfinite(wlon) and math.isfinite(wlat) and abs(wlon) <= 180 and abs(wlat) <= 90):
         raise InvalidInputError(
-            f"point 0: ({wlon}, {wlat}) is not a lon/lat position (lon -180..180, lat -90..90)",
-            details={"index": 0})
+            f"point 0: ({wlon}, {wlat}) is not a lon/lat position (lon -180..180, lat -90..90)"
+            + swapped_hint(wlon, wlat), details={"index": 0})
     return wlon, wlat
 
 

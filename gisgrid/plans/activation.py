@@ -13,7 +13,7 @@ from gisgrid.coverage.plan import require_coverage
 from gisgrid.db.audit_store import record_event
 from gisgrid.db.engine import note_lookup_change
 from gisgrid.db.models import Plan
-from gisgrid.errors import ConflictError, NotFoundError
+from gisgrid.errors import ConflictError, EffectiveDateError, NotFoundError
 from gisgrid.rules import today
 
 
@@ -32,6 +32,9 @@ def activate_plan(session: Session, plan_id: int, *, effective_from: dt.date | N
     ConflictError
         The plan is not a draft, or another session activated a plan of the same scope
         at the same moment (the database's one-active-per-scope index refused).
+    EffectiveDateError
+        The start day is not after the start of the active plan it would retire (that
+        plan would be retired before, or on, its first day: a range with no day in it).
     """
     plan = session.get(Plan, plan_id, with_for_update=True)
     if plan is None:
@@ -46,6 +49,13 @@ def activate_plan(session: Session, plan_id: int, *, effective_from: dt.date | N
         .with_for_update()
     ).all()
     for old in previous:
+        if old.effective_from is not None and start <= old.effective_from:
+            after = old.effective_from + dt.timedelta(days=1)
+            raise EffectiveDateError(
+                f"plan {old.id}, active in this scope, starts on {old.effective_from}; a plan replacing "
+                f"it must start later: activate plan {plan_id} with effective_from {after} or later",
+                details={"active_plan": old.id, "active_from": old.effective_from.isoformat(),
+                         "earliest": after.isoformat()})
         session.execute(update(Plan).where(Plan.id == old.id)
                         .values(status="retired", effective_to=start, version=Plan.version + 1))
         record_event(session, "retire", "plan", old.id, actor=actor,

@@ -59,13 +59,22 @@ def test_a_copy_without_bounds_takes_the_active_plans(client, made, accounts) ->
 
 
 @pytest.mark.parametrize("bounds", [{"min_households": 500, "max_households": 100},
-                                    {"min_households": -1}, {"max_households": 0}])
+                                    {"max_households": 0}])
 def test_bounds_out_of_order_are_a_400_and_no_plan_is_written(client, engine, bounds, accounts) -> None:
     before = _count(engine)
     r = client.post("/v1/plans", json={"scope": "610802", "name": "bad", **bounds},
                     headers=accounts["planner"].headers)
     assert (r.status_code, r.json()["code"]) == (400, "invalid_input")
     assert "0 <= min <= max" in r.json()["message"]
+    assert _count(engine) == before
+
+
+def test_a_negative_bound_is_refused_by_its_declared_range_and_no_plan_is_written(client, engine,
+                                                                                 accounts) -> None:
+    before = _count(engine)
+    r = client.post("/v1/plans", json={"scope": "610802", "name": "bad", "min_households": -1},
+                    headers=accounts["planner"].headers)
+    assert (r.status_code, r.json()["code"]) == (422, "invalid_request")
     assert _count(engine) == before
 
 

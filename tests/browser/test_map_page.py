@@ -66,3 +66,16 @@ def test_grid_labels_show_once_zoomed_in(offline_map):
     assert all(re.match(r"^\d{3} \S.*\n\d+(户|家商户)$", t) for t in labels), labels
     page.evaluate("gisgridMap.map.setZoom(13, {animate: false})")
     assert page.locator(".gisgrid-label-box:visible").count() == 0
+
+
+def test_the_page_runs_under_its_content_security_policy_and_refuses_injected_scripts(
+        offline_map, live_server):
+    """The page's own inline scripts run (their hashes are in the policy: the grids drew
+    above), nothing broke the policy while it loaded, and an inline script added later is
+    refused by the browser."""
+    load = offline_map
+    assert not [t for t, _ in load.console_errors if "Content Security Policy" in t], load.console_errors
+    assert int(load.page.evaluate("document.body.dataset.gridCount")) == active_grid_count(live_server)
+    with pytest.raises(Exception, match="(?i)content security policy|refused|script"):
+        load.page.add_script_tag(content="window.__injected = 1;")
+    assert load.page.evaluate("window.__injected === undefined")

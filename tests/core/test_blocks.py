@@ -65,6 +65,21 @@ def test_duplicate_lines_give_the_same_blocks_as_one_line_and_are_counted() -> N
     assert r.counts["dropped_slivers"] == 0
 
 
+def test_many_copies_of_a_street_are_noded_once(monkeypatch) -> None:
+    """500 copies of the bar (either direction) reach the overlay as one line: their cost
+    is a hash each, not a noding that grows faster than their number."""
+    import gisgrid.blocks.polygonize as polygonize
+
+    noded: list[int] = []
+    real = polygonize.node_lines
+    monkeypatch.setattr(polygonize, "node_lines", lambda lines: noded.append(len(lines)) or real(lines))
+    copies = [BAR if i % 2 else BAR.reverse() for i in range(500)]
+    r = polygonize_blocks_metric(S, [*copies, STEM])
+    assert noded == [3]  # the bar, the stem and the boundary ring
+    assert areas(r) == [2500.0, 2500.0, 5000.0]
+    assert r.counts["duplicate_lines"] == 499 and r.counts["streets_in"] == 501
+
+
 def test_self_overlapping_and_self_crossing_lines_are_noded_into_plain_edges() -> None:
     """The bar runs east, back west over itself, and a loop crosses itself (a figure 8)."""
     doubled = LineString([(-10, 50), (110, 50), (30, 50)])

@@ -237,6 +237,47 @@ def test_identical_grids_are_one_duplicate_defect_and_no_overlap():
     assert kinds(report) == ["duplicate"]
 
 
+def test_many_copies_of_one_grid_cost_pairs_of_distinct_shapes_only(monkeypatch):
+    """400 copies of d, plus a near-copy of d and a grid c2 overlapping c by half.
+
+    Exact copies are grouped in one pass: the pairwise overlap test sees d once, so the
+    work grows with n, not n² (before: 80,000 pairs, gigabytes). The report is as before:
+    one duplicate group (copies and the near-copy) and c/c2's overlap.
+    """
+    import gisgrid.coverage.check as check_module
+
+    seen = []
+    real = check_module._interior_pairs
+
+    def counting(shapes):
+        left, right = real(shapes)
+        seen.append(len(left))
+        return left, right
+
+    monkeypatch.setattr(check_module, "_interior_pairs", counting)
+    d = box(X[1], Y[1], X[2], Y[2])
+    near = box(X[1], Y[1], X[2], Y[2] + 1e-9)  # symmetric difference far below 0.5 m²
+    c2 = box(X[0], Y[1], X[0] + D / 2, Y[2])
+    copies = [(f"d{i}", d) for i in range(400)]
+    report = check_coverage(quarters() + copies + [("near", near), ("c2", c2)], PARENT)
+    assert seen == [2]  # d-near and c-c2: no pair of copies
+    duplicate = only(report, "duplicate")
+    assert duplicate.grids == ["d"] + [f"d{i}" for i in range(400)] + ["near"]
+    assert duplicate.area_m2 == pytest.approx(geodesic_m2(d), rel=1e-4)
+    overlap = only(report, "overlap")
+    assert overlap.grids == ["c", "c2"]
+    assert overlap.area_m2 == pytest.approx(geodesic_m2(c2), rel=1e-4)
+    assert kinds(report) == ["duplicate", "overlap"]
+
+
+def test_copies_of_an_invalid_grid_are_duplicates_of_its_repaired_form():
+    """Three copies of the bow-tie c: each is reported invalid, then one duplicate group."""
+    copies = [(f"c{i}", bow_tie_c()) for i in range(3)]
+    report = check_coverage(quarters(c=bow_tie_c()) + copies, PARENT)
+    assert [d.grids for d in report.defects if d.kind == "invalid"] == [["c"], ["c0"], ["c1"], ["c2"]]
+    assert only(report, "duplicate").grids == ["c", "c0", "c1", "c2"]
+
+
 def test_empty_grids_are_reported_and_ignored_otherwise():
     report = check_coverage(quarters(e=None) + [("e", None), ("f", Polygon())], PARENT)
     assert [(d.kind, d.grids) for d in report.defects] == [("empty", ["e"]), ("empty", ["f"])]
