@@ -17,6 +17,7 @@ from api.routers import (
     blocks,
     coverage,
     docs,
+    editor,
     health,
     lookup,
     lookup_address,
@@ -85,7 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     for module in (health, docs, areas, plans, assign, blocks, lookup, lookup_address, coverage,
-                   plan_versions):
+                   plan_versions, editor):
         app.include_router(module.router)
     install_maps(app, settings.server)
     app.add_middleware(InvalidateLookupsAfterWrites)

@@ -42,7 +42,7 @@ class GenerateRequest(BaseModel):
 
 class EditRequest(BaseModel):
     version: int = Field(description="The plan version the edit was made on (optimistic lock)")
-    op: Literal["split", "merge", "move", "replace", "renumber"]
+    op: Literal["split", "merge", "move", "replace", "renumber", "reassign", "team"]
     grid: int | None = None
     grids: list[int] | None = None
     line: dict[str, Any] | None = Field(None, description="split: a drawn GeoJSON LineString")
@@ -52,6 +52,17 @@ class EditRequest(BaseModel):
     area: dict[str, Any] | None = Field(None, description="move: GeoJSON polygon (e.g. a block)")
     boundary: dict[str, Any] | None = Field(None, description="replace: GeoJSON polygon")
     community: str | None = Field(None, description="renumber: community code")
+    assignment: list[dict[str, Any]] | None = Field(
+        None, max_length=1000, description="reassign: per touched grid {grid: id or new-N, "
+                                           "units: [unit ids], name?}; every unit of a named grid must be "
+                                           "listed (see GET /v1/plans/{id}/units)")
+    digests: dict[str, str] | None = Field(None, description="reassign: community code -> units digest, "
+                                                             "as GET /v1/plans/{id}/units gave them")
+    teams: list[dict[str, Any]] | None = Field(
+        None, max_length=1000, description="reassign: teams to set, {grid: id or new-N, leader, full_time, "
+                                           "part_time} (staff ids)")
+    team: dict[str, Any] | None = Field(None, description="team: {leader: id|null, full_time: id|null, "
+                                                          "part_time: [ids]}, the grid's whole team")
 
 
 AreaCode = Annotated[str, StringConstraints(min_length=1, max_length=12)]
@@ -72,6 +83,9 @@ class RedrawRequest(BaseModel):
 class ActivateRequest(BaseModel):
     version: int | None = None
     effective_from: dt.date | None = None
+    team_override: str | None = Field(None, max_length=500,
+                                      description="Why grids without leader or full-time worker may be "
+                                                  "activated (else 409 team_incomplete)")
 
 
 def _geom(doc: dict[str, Any] | None, what: str) -> Any:
@@ -109,7 +123,8 @@ def generate(plan_id: int, body: GenerateRequest, session: SessionDep) -> Any:
     return result
 
 
-@router.post("/{plan_id}/edits", summary="Edit a draft: split, merge, move, replace, renumber",
+@router.post("/{plan_id}/edits", summary="Edit a draft: split, merge, move, replace, renumber, reassign "
+                                         "(the editor's save), team",
              response_model=PlanEdit, responses=route_responses(400, 404, 409, 422, 503))
 def edit(plan_id: int, body: EditRequest, session: SessionDep) -> dict[str, Any]:
     args: dict[str, Any] = {
@@ -119,8 +134,11 @@ def edit(plan_id: int, body: EditRequest, session: SessionDep) -> dict[str, Any]
                          "area": _geom(body.area, "area")},
         "replace": lambda: {"grid": body.grid, "boundary": _geom(body.boundary, "boundary")},
         "renumber": lambda: {"community": body.community},
+        "reassign": lambda: {"assignment": body.assignment, "digests": body.digests or {},
+                             "teams": body.teams},
+        "team": lambda: {"grid": body.grid, "team": body.team},
     }[body.op]()
-    missing = [k for k, v in args.items() if v is None and k not in ("line", "street")]
+    missing = [k for k, v in args.items() if v is None and k not in ("line", "street", "teams")]
     if missing:
         raise InvalidInputError(f"{body.op} needs {', '.join(missing)}")
     result = apply_edit(session, plan_id, body.op, expected_version=body.version, **args)
@@ -142,17 +160,19 @@ def redraw(plan_id: int, body: RedrawRequest, session: SessionDep) -> Any:
     return result.to_dict()
 
 
-@router.post("/{plan_id}/activate", summary="Activate a draft (refused with 409 unless its coverage passes)",
+@router.post("/{plan_id}/activate", summary="Activate a draft (refused with 409 unless its coverage passes "
+                                            "and every grid has its leader and full-time worker)",
              response_model=Plan, responses=route_responses(400, 404, 409, 422, 503))
 def activate(plan_id: int, body: ActivateRequest, session: SessionDep) -> dict[str, Any]:
     if body.version is not None:
         plan_store.bump_version(session, plan_id, expected=body.version)
-    activate_plan(session, plan_id, effective_from=body.effective_from)
+    activate_plan(session, plan_id, effective_from=body.effective_from, team_override=body.team_override)
     session.commit()
     return queries.get_plan(session, plan_id)
 
 
-@router.get("/{plan_id}/diff", summary="Households and shops that move between two plans",
+@router.get("/{plan_id}/diff", summary="Households, shops, open requests and team places that move "
+                                      "between two plans",
             response_model=PlanDiff, responses=route_responses(400, 404, 422, 503))
 def diff(plan_id: int, session: SessionDep,
          before: int | None = Query(None, description="The other plan (default: the plan it was made from)")

@@ -145,6 +145,22 @@ def set_boundary(session: Session, grid_id: int, boundary: shapely.Geometry) -> 
     """), {"id": grid_id, "wkb": _wkb(boundary)})
 
 
+def vertices_near(session: Session, plan_id: int, geom: shapely.Geometry, *,
+                  within_deg: float) -> shapely.Geometry | None:
+    """The stored vertices a sent shape may mean: those of the plan's grids and of the
+    communities within ``within_deg`` of it (a MultiPoint; None when there are none)."""
+    wkb = session.execute(text(f"""
+        WITH s AS (SELECT ST_GeomFromWKB(:wkb, {STORAGE_SRID}) AS g)
+        SELECT ST_AsBinary(ST_Collect(p.geom)) FROM (
+            SELECT (ST_DumpPoints(x.boundary)).geom FROM grid x, s
+            WHERE x.plan_id = :p AND ST_DWithin(x.boundary, s.g, :d)
+            UNION ALL
+            SELECT (ST_DumpPoints(a.boundary)).geom FROM admin_area a, s
+            WHERE a.level = 'community' AND ST_DWithin(ST_Boundary(a.boundary), s.g, :d)) p
+    """), {"wkb": _wkb(geom), "p": plan_id, "d": within_deg}).scalar_one_or_none()
+    return None if wkb is None else shapely.from_wkb(bytes(wkb))
+
+
 def delete_grids(session: Session, grid_ids: list[int]) -> None:
     session.execute(text("DELETE FROM grid WHERE id = ANY(:ids)"), {"ids": grid_ids})
 
@@ -253,12 +269,14 @@ def update_code(session: Session, grid_id: int, *, code: str, seq: int, name: st
 
 
 def household_moves(session: Session, *, before: int, after: int, table: str) -> list[dict[str, Any]]:
-    """Households (or shops) whose base grid differs between two plans, grouped by move.
+    """Households (or shops, or open requests) whose base grid differs between two plans,
+    grouped by move.
 
     A grid is the same grid in both plans when its ``uid`` is the same, so renumbered
     codes alone do not count as moves.
     """
-    assert table in ("household", "shop")
+    assert table in ("household", "shop", "request")
+    only_open = "WHERE t.status <> 'resolved'" if table == "request" else ""
     kinds = "('residential', 'special')"
     rows = session.execute(text(f"""
         WITH owner AS (
@@ -267,7 +285,7 @@ def household_moves(session: Session, *, before: int, after: int, table: str) ->
                       AND ST_Covers(g.boundary, t.location) ORDER BY g.code LIMIT 1) AS a,
                    (SELECT g.uid FROM grid g WHERE g.plan_id = :b AND g.kind IN {kinds}
                       AND ST_Covers(g.boundary, t.location) ORDER BY g.code LIMIT 1) AS b
-            FROM {table} t)
+            FROM {table} t {only_open})
         SELECT ga.code AS from_code, ga.name AS from_name, gb.code AS to_code, gb.name AS to_name,
                count(*) AS n
         FROM owner o
