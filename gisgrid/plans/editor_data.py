@@ -91,12 +91,17 @@ def _pairs(units: PlanUnits) -> list[list[Any]]:
     out: list[list[Any]] = []
     start = 0
     for c in units.communities:
-        lines = shapely.set_precision(c.edges, _STEP, mode="pointwise")
-        for (i, j), m, street, line in zip(c.pairs.tolist(), c.shared_m, c.street, lines, strict=True):
-            parts = [np.round(shapely.get_coordinates(p), GEOJSON_DIGITS).tolist()
-                     for p in shapely.get_parts(shapely.line_merge(line))
-                     if isinstance(p, shapely.LineString)]
-            out.append([start + i, start + j, round(float(m), 2), street, parts])
+        parts, pair_of = shapely.get_parts(shapely.line_merge(c.edges), return_index=True)
+        keep = shapely.get_type_id(parts) == 1  # LineStrings: corner points are no edge to draw
+        parts, pair_of = parts[keep], pair_of[keep]
+        xy, part_of = shapely.get_coordinates(parts, return_index=True)
+        xy = np.round(xy, GEOJSON_DIGITS).tolist()
+        lines: list[list[list[list[float]]]] = [[] for _ in range(len(c.pairs))]
+        ends = np.r_[0, np.cumsum(np.bincount(part_of, minlength=len(parts)))].tolist()
+        for k, p in enumerate(pair_of.tolist()):
+            lines[p].append(xy[ends[k]:ends[k + 1]])
+        for (i, j), m, street, line in zip(c.pairs.tolist(), c.shared_m.tolist(), c.street, lines, strict=True):
+            out.append([start + i, start + j, round(m, 2), street, line])
         start += len(c.ids)
     return out
 

@@ -90,6 +90,8 @@ def reassign_units(session: Session, plan_id: int, *, assignment: list[dict[str,
     """
     entries = _entries(assignment)
     _check_teams_shape(teams)
+    if not entries and not teams:
+        raise InvalidInputError("nothing to save: the assignment names no grid and no team is given")
     comms = _communities(session, plan_id, entries, digests or {})
     grid_of = _new_assignment(entries, comms)
     out = Reassigned()
@@ -166,10 +168,12 @@ def _communities(session: Session, plan_id: int, entries: dict[int | str, dict[s
                  digests: dict[str, str]) -> dict[str, _Community]:
     """The communities the save names, their units (checked against the editor's digest),
     and which grid each unit belongs to now."""
-    codes = sorted({u.split("-", 1)[0] for e in entries.values() for u in e["units"]})
+    named = {u.split("-", 1)[0] for e in entries.values() for u in e["units"]}
+    grids = [k for k in entries if isinstance(k, int)]
+    homes = {r.community_code for r in plan_store.grid_rows(session, plan_id, grids)} if grids else set()
     header = plan_store.plan_header(session, plan_id)
     out: dict[str, _Community] = {}
-    for code in codes:
+    for code in sorted(named | homes):
         try:
             area_id, level, _ = plan_store.area_ids(session, code)
         except NotFoundError as exc:  # a unit id naming no area is bad input, not a missing resource
@@ -178,11 +182,11 @@ def _communities(session: Session, plan_id: int, entries: dict[int | str, dict[s
         if level != "community":
             raise InvalidInputError(f"{code} is a {level}, not a community")
         units = community_units(session, area_id, code)
-        if digests.get(code) != units.digest:
+        if code in named and digests.get(code) != units.digest:
             raise UnitsChangedError(
                 f"the streets or buildings of community {code} changed since the editor loaded them: "
                 "reload the editor", details={"community": code, "digest": units.digest})
-        rows = units_store.residential_shapes(session, plan_id, area_id)
+        rows = units_store.residential_shapes(session, plan_id, community_id=area_id)
         geoms = np.empty(len(rows), dtype=object)
         geoms[:] = [shapely.from_wkb(bytes(r.wkb)) for r in rows]
         ids = np.array([r.id for r in rows] + [-1])
@@ -205,6 +209,8 @@ def _new_assignment(entries: dict[int | str, dict[str, Any]],
         if isinstance(key, int) and key not in grid_comm:
             raise InvalidInputError(f"grid {key} is no residential grid of the communities named",
                                     details={"grid": key})
+        if isinstance(key, str) and not e["units"]:
+            raise InvalidInputError(f"new grid {key} has no unit")
         if isinstance(key, int):
             home = grid_comm.get(key)
         else:
@@ -212,8 +218,6 @@ def _new_assignment(entries: dict[int | str, dict[str, Any]],
         if home is None or where - {home}:
             raise InvalidInputError(f"grid {key}: its units must all lie in its own community "
                                     f"({home or 'one community'})", details={"grid": key})
-        if isinstance(key, str) and not e["units"]:
-            raise InvalidInputError(f"new grid {key} has no unit")
         for u in e["units"]:
             i = index[home].get(u)
             if i is None:

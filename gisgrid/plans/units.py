@@ -156,17 +156,23 @@ def _streets_along(edges: np.ndarray, between_blocks: np.ndarray,
     return out
 
 
-def community_units(session: Session, community_id: int, code: str) -> CommunityUnits:
-    """A community's units, cut once per version of its streets and buildings (cached)."""
-    sources = store.community_sources(session, community_id)
-    key = (community_id, str(sources["digest"]))
+def community_units(session: Session, community_id: int, code: str, digest: str | None = None) -> CommunityUnits:
+    """A community's units, cut once per version of its streets and buildings (cached).
+
+    ``digest`` is the sources' fingerprint when the caller read it already
+    (:func:`gisgrid.db.units_store.community_digests`); a cached cut under it is used as is.
+    """
+    if digest is None:
+        digest = store.community_digests(session, [community_id])[community_id]
+    key = (community_id, str(digest))
     with _CACHE_LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
+    sources = store.community_sources(session, community_id)
     units = cut_units(code, sources)
     with _CACHE_LOCK:
-        _CACHE[key] = units
+        _CACHE[(community_id, units.digest)] = units
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
     return units
@@ -174,6 +180,10 @@ def community_units(session: Session, community_id: int, code: str) -> Community
 
 def owners(units: np.ndarray, grids: np.ndarray) -> np.ndarray:
     """Index of the grid each unit overlaps most (-1 for none; ties to the lower index).
+
+    A unit whose inner point lies in a grid holding at least half of it belongs to that
+    grid (no other can hold more): one overlay per unit; the others compare every grid
+    they meet.
 
     Examples
     --------
@@ -185,7 +195,17 @@ def owners(units: np.ndarray, grids: np.ndarray) -> np.ndarray:
     out = np.full(len(units), -1)
     if not len(units) or not len(grids):
         return out
-    u, g = shapely.STRtree(grids).query(units, predicate="intersects")
+    tree = shapely.STRtree(grids)
+    u, g = tree.query(shapely.point_on_surface(units), predicate="within")
+    first = np.unique(u, return_index=True)[1]
+    u, g = u[first], g[first]
+    half = shapely.area(shapely.intersection(units[u], grids[g])) >= 0.5 * shapely.area(units[u])
+    out[u[half]] = g[half]
+    rest = np.setdiff1d(np.arange(len(units)), u[half])
+    if not len(rest):
+        return out
+    u, g = tree.query(units[rest], predicate="intersects")
+    u = rest[u]
     area = shapely.area(shapely.intersection(units[u], grids[g]))
     best = np.full(len(units), 0.0)
     for k in np.lexsort((-g, area)).tolist():  # ascending area, higher index first: last write wins
@@ -237,23 +257,36 @@ def plan_units(session: Session, plan_id: int, *, parent_id: int | None = None,
         Community codes to read (default: every community with a residential grid).
     """
     rows = [r for r in store.plan_communities(session, plan_id) if only is None or r.code in only]
+    ids = [r.id for r in rows]
+    digests = store.community_digests(session, ids)
+    points = store.community_points(session, ids)
+    grids = _by_community(store.residential_shapes(session, plan_id))
+    before = _by_community(store.residential_shapes(session, parent_id)) if parent_id is not None else None
     out = PlanUnits(plan_id, [], {r.code: r.name for r in rows},
                     {k: [] for k in ("households", "residents", "shops", "requests")})
     for r in rows:
-        units = community_units(session, r.id, r.code)
+        units = community_units(session, r.id, r.code, digests[r.id])
         out.communities.append(units)
-        points = store.community_points(session, r.id)
-        for key, source, col in (("households", "households", None), ("residents", "households", 2),
-                                 ("shops", "shops", None), ("requests", "requests", None)):
-            where = point_owners(units.geometry, points[source][:, :2])
-            weights = None if col is None else points[source][:, col]
+        for source, keys in (("households", ("households", "residents")), ("shops", ("shops",)),
+                             ("requests", ("requests",))):
+            table = points[r.id][source]
+            where = point_owners(units.geometry, table[:, :2])
             inside = where >= 0
-            out.counts[key].append(np.bincount(where[inside], weights=None if weights is None
-                                               else weights[inside], minlength=len(units.ids)).astype(int))
-        grids = store.residential_shapes(session, plan_id, r.id)
-        ids = np.array([g.id for g in grids] + [-1])
-        out.grid.append(ids[owners(units.geometry, _shapes(grids))])
-        out.parent_grid.append(_parent_grids(session, units, grids, parent_id, r.id))
+            for key in keys:  # residents: households weighted by their size
+                weights = table[inside, 2] if key == "residents" else None
+                out.counts[key].append(np.bincount(where[inside], weights=weights,
+                                                   minlength=len(units.ids)).astype(int))
+        mine = grids.get(r.id, [])
+        ids_now = np.array([g.id for g in mine] + [-1])
+        out.grid.append(ids_now[owners(units.geometry, _shapes(mine))])
+        out.parent_grid.append(_parent_grids(units, mine, None if before is None else before.get(r.id, [])))
+    return out
+
+
+def _by_community(rows: list[Any]) -> dict[int, list[Any]]:
+    out: dict[int, list[Any]] = {}
+    for r in rows:
+        out.setdefault(r.community_id, []).append(r)
     return out
 
 
@@ -263,11 +296,10 @@ def _shapes(rows: list[Any]) -> np.ndarray:
     return out
 
 
-def _parent_grids(session: Session, units: CommunityUnits, grids: list[Any], parent_id: int | None,
-                  community_id: int) -> np.ndarray:
-    if parent_id is None:
+def _parent_grids(units: CommunityUnits, grids: list[Any], before: list[Any] | None) -> np.ndarray:
+    """Per unit, the grid of this plan carrying the uid of its grid in the parent plan."""
+    if before is None:
         return np.full(len(units.ids), -1)
-    before = store.residential_shapes(session, parent_id, community_id)
     by_uid = {g.uid: g.id for g in grids}
     ids = np.array([by_uid.get(g.uid, -1) for g in before] + [-1])
     return ids[owners(units.geometry, _shapes(before))]

@@ -20,7 +20,7 @@ import {api, dialog, el, status, toast} from './ui.js';
 const data = document.body.dataset;
 const ctx = {
   planId: Number(data.plan), readonly: data.status !== 'draft', active: -1, unitMode: 'block',
-  exports: (data.exports || '').split(',').filter(Boolean), timings: [], stray: new Map(),
+  exports: (data.exports || '').split(',').filter(Boolean), timings: [], frameTimings: [], stray: new Map(),
 };
 
 async function fetchDocument() {
@@ -36,7 +36,9 @@ function buildMap() {
                             maxNativeZoom: layer.maxNativeZoom, maxZoom: 19}).addTo(map);
   }
   L.control.scale({imperial: false}).addTo(map);
-  ctx.renderer = L.canvas({padding: 0.5, tolerance: 5});
+  // Canvas, chosen by measurement (bench/editor_bench.py); ?renderer=svg for comparison.
+  const svg = new URLSearchParams(window.location.search).get('renderer') === 'svg';
+  ctx.renderer = svg ? L.svg({padding: 0.5}) : L.canvas({padding: 0.5, tolerance: 5});
   return map;
 }
 
@@ -56,7 +58,7 @@ function install(doc) {
   ctx.state.on((event) => {
     ctx.layers.refresh(event.units, event.grids);
     syncStray(event.grids);
-    ctx.panel.update(event.grids);
+    ctx.panel.update(event.grids, event.teams);
     syncButtons();
   });
   syncStray(new Set(ctx.state.grids.map((g, i) => i)));
@@ -92,6 +94,9 @@ Object.assign(ctx, {
     const before = ctx.active;
     ctx.active = g;
     ctx.layers.setActive(g);
+    if (before < 0 || g < 0 || ctx.state.grids[before].community !== ctx.state.grids[g].community) {
+      ctx.panel.applyFilter();
+    }
     ctx.panel.update(new Set([before, g]));
     ctx.panel.renderActive();
   },
@@ -107,6 +112,10 @@ Object.assign(ctx, {
     ctx.timings.push(ms);
     if (ctx.timings.length > 10000) ctx.timings.shift();
     document.body.dataset.lastStrokeMs = ms.toFixed(2);
+  },
+  framed(ms) {
+    ctx.frameTimings.push(ms);
+    if (ctx.frameTimings.length > 10000) ctx.frameTimings.shift();
   },
   unitsIn(bounds) {
     if (!ctx.centers) ctx.centers = ctx.layers.layers.map((layer) => layer.getBounds().getCenter());
@@ -174,7 +183,7 @@ function toolbar() {
 }
 
 function printCommunity() {
-  const chosen = document.getElementById('ed-community').value;
+  const chosen = ctx.panel.community();
   if (chosen) return chosen;
   return ctx.active >= 0 ? ctx.state.grids[ctx.active].community : ctx.state.doc.communities[0].code;
 }

@@ -8,15 +8,17 @@ export class Panel {
   constructor(ctx) {
     this.ctx = ctx;
     this.rows = new Map();
-    this.filter = {community: '', text: ''};
+    this.filter = {community: 'auto', text: ''};
     this.build();
   }
 
   build() {
     const s = this.ctx.state;
     const section = document.getElementById('ed-grids');
+    // One community's grids by default (the active grid's): a district's thousands of rows
+    // would make every stroke wait for the browser to lay the whole list out again.
     const communities = el('select', {id: 'ed-community', 'aria-label': t('community')},
-      el('option', {value: ''}, t('allCommunities')),
+      el('option', {value: 'auto'}, t('activeCommunity')), el('option', {value: ''}, t('allCommunities')),
       s.doc.communities.map((c) => el('option', {value: c.code}, c.name)));
     communities.addEventListener('change', () => { this.filter.community = communities.value; this.applyFilter(); });
     const search = el('input', {id: 'ed-search', type: 'search', placeholder: t('search')});
@@ -68,27 +70,42 @@ export class Panel {
     tr.querySelector('.swatch').style.background = gridColour(g);
   }
 
-  applyFilterTo(g, tr) {
+  // The community whose grids are listed ('' for all): the chosen one, or the active grid's.
+  community() {
+    const s = this.ctx.state;
+    if (this.filter.community !== 'auto') return this.filter.community;
+    if (this.filter.text) return '';
+    return this.ctx.active >= 0 ? s.grids[this.ctx.active].community : (s.doc.communities[0] || {}).code || '';
+  }
+
+  applyFilterTo(g, tr, community) {
     const s = this.ctx.state;
     const grid = s.grids[g];
     const text = this.filter.text;
-    const show = (!this.filter.community || grid.community === this.filter.community)
+    const within = community === undefined ? this.community() : community;
+    const show = (!within || grid.community === within)
       && (!text || (grid.code || '').includes(text) || grid.name.includes(text))
       && s.visible(g);
-    tr.hidden = !show;
+    if (tr.hidden === show) tr.hidden = !show;
   }
 
-  applyFilter() { for (const [g, tr] of this.rows) this.applyFilterTo(g, tr); }
+  applyFilter() {
+    const community = this.community();
+    for (const [g, tr] of this.rows) this.applyFilterTo(g, tr, community);
+  }
 
-  // After a change: rows of the touched grids, the summary, the active grid's card.
-  update(grids) {
+  // After a change: rows of the touched grids, the summary, the active grid's card (its team
+  // editor only when a team changed: rebuilding its staff lists on every stroke would cost).
+  update(grids, teams) {
     for (const g of grids) {
       if (g < 0) continue;
       const tr = this.row(g);
       this.applyFilterTo(g, tr);
     }
     this.renderSummary();
-    if (grids.has(this.ctx.active)) this.renderActive();
+    if (grids.has(this.ctx.active)) {
+      if (teams) this.renderActive(); else this.fillFigures();
+    }
   }
 
   renderSummary() {
@@ -106,31 +123,38 @@ export class Panel {
     const g = ctx.active;
     const box = document.getElementById('ed-active');
     if (g < 0) { box.replaceChildren(el('p', {class: 'hint'}, t('noActive'))); return; }
-    const pieces = s.pieces(g);
-    const band = s.band(g);
-    const compact = s.compactness(g);
     const lock = el('button', {type: 'button', id: 'ed-lock'}, s.grids[g].locked ? t('unlock') : t('lock'));
     lock.addEventListener('click', () => ctx.toggleLock(g));
     const zoom = el('button', {type: 'button', id: 'ed-zoom'}, t('zoomTo'));
     zoom.addEventListener('click', () => ctx.layers.fitGrid(g));
-    const strayButton = pieces.length > 1
+    box.replaceChildren(el('h2', {}, el('i', {class: 'swatch'}), s.gridLabel(g), ' ', lock, zoom),
+                        el('dl', {class: 'ed-figures', id: 'ed-figures'}), el('div', {id: 'ed-team'}));
+    box.querySelector('.swatch').style.background = gridColour(g);
+    this.fillFigures();
+    ctx.renderTeam(document.getElementById('ed-team'), g);
+  }
+
+  fillFigures() {
+    const ctx = this.ctx;
+    const s = ctx.state;
+    const g = ctx.active;
+    const dl = document.getElementById('ed-figures');
+    if (g < 0 || !dl) return;
+    const pieces = s.pieces(g);
+    const band = s.band(g);
+    const compact = s.compactness(g);
+    const stray = pieces.length > 1
       ? el('button', {type: 'button', class: 'warn', id: 'ed-show-pieces'}, t('split_pieces', {n: pieces.length}))
       : null;
-    if (strayButton) strayButton.addEventListener('click', () => ctx.showPieces(g));
-    box.replaceChildren(
-      el('h2', {}, el('i', {class: 'swatch'}), s.gridLabel(g), ' ', lock, zoom),
-      el('dl', {class: 'ed-figures'},
-        el('dt', {}, t('households')),
-        el('dd', {class: `band-${band}`, id: 'ed-active-hh'},
-           `${s.tot.hh[g]} (${s.bounds.min}–${s.bounds.max}, ${t(band)})`),
-        el('dt', {}, t('residents')), el('dd', {}, s.tot.res[g]),
-        el('dt', {}, t('shops')), el('dd', {}, s.tot.shops[g]),
-        el('dt', {}, t('requests')), el('dd', {}, s.tot.req[g]),
-        el('dt', {}, t('units')), el('dd', {}, s.tot.units[g]),
-        el('dt', {}, t('compactness')), el('dd', {}, compact === null ? '—' : compact.toFixed(2)),
-        el('dt', {}, t('pieces')), el('dd', {}, strayButton || String(pieces.length))),
-      el('div', {id: 'ed-team'}));
-    box.querySelector('.swatch').style.background = gridColour(g);
-    ctx.renderTeam(document.getElementById('ed-team'), g);
+    if (stray) stray.addEventListener('click', () => ctx.showPieces(g));
+    dl.replaceChildren(
+      el('dt', {}, t('households')),
+      el('dd', {class: `band-${band}`, id: 'ed-active-hh'}, `${s.tot.hh[g]} (${s.bounds.min}–${s.bounds.max}, ${t(band)})`),
+      el('dt', {}, t('residents')), el('dd', {}, s.tot.res[g]),
+      el('dt', {}, t('shops')), el('dd', {}, s.tot.shops[g]),
+      el('dt', {}, t('requests')), el('dd', {}, s.tot.req[g]),
+      el('dt', {}, t('units')), el('dd', {}, s.tot.units[g]),
+      el('dt', {}, t('compactness')), el('dd', {}, compact === null ? '—' : compact.toFixed(2)),
+      el('dt', {}, t('pieces')), el('dd', {}, stray || String(pieces.length)));
   }
 }

@@ -86,7 +86,7 @@ export function reapply(ctx, pending) {
     done += 1;
   }
   ctx.history.end();
-  s.emit(units, grids);
+  s.emit(units, grids, {teams: pending.teams.length > 0});
   toast(t('reapplied', {n: done, v: s.plan.version}) + (skipped ? ' · ' + t('reapplySkipped', {n: skipped}) : ''),
         skipped ? 'warn' : 'info');
   return {done, skipped};

@@ -54,5 +54,5 @@ export function setTeam(ctx, g, team) {
   ctx.history.begin('team');
   ctx.history.recordTeam(g, before, team);
   ctx.history.end();
-  s.emit([], new Set([g]));
+  s.emit([], new Set([g]), {teams: true});
 }

@@ -30,7 +30,11 @@ export function paint(ctx, units, g) {
       ? s.assign[units[0]] : g;
     toast(t(refused, {grid: blocked >= 0 ? s.gridLabel(blocked) : ''}), 'warn');
   }
-  if (changed.length) ctx.timing(performance.now() - started);
+  if (changed.length) {
+    ctx.timing(performance.now() - started);
+    // Two frames later the map has been repainted: the time a planner waits to see the stroke.
+    requestAnimationFrame(() => requestAnimationFrame(() => ctx.framed(performance.now() - started)));
+  }
   return changed;
 }
 

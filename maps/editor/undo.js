@@ -54,7 +54,7 @@ export class History {
       grids.add(g);
     }
     to.push(stroke);
-    s.emit(units, grids, {history: true});
+    s.emit(units, grids, {history: true, teams: stroke.teams.length > 0});
     this.notify();
   }
 

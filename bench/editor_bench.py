@@ -1,0 +1,233 @@
+"""The planner's editor on a district of 10,000 street blocks: load, stroke latency, memory,
+against one POST per edit through the API; and the map renderer (Leaflet canvas vs SVG).
+
+.venv/bin/python -m bench.editor_bench [--strokes 200] [--posts 40] [--renderers canvas,svg]
+
+Data: ``bench.editor_data`` (100 communities of 10 x 10 blocks, grids of 2 x 2 blocks,
+20 households a block), in its own database. A real ``gisgrid serve`` runs on it and a
+headless Chromium (the tests' flags, internet cut off) opens the editor of a fresh draft.
+
+- load: the units document cold (a fresh server: streets polygonized, then cached) and
+  warm, its size; the page from navigation to ready, warm; JS heap and DOM nodes after
+  loading; the server's resident memory.
+- stroke: a block on a grid edge given to the neighbouring grid with a real mouse click;
+  timed in the page from the handler's start to the totals panel updated (the planner's
+  figures), and to two animation frames later (the map repainted).
+- the obvious alternative: each edit sent as it is made, one POST per edit (``move`` with
+  the block's GeoJSON, as a client without units would; ``reassign`` with unit ids), timed
+  to the response, which carries the new totals.
+
+Figures go to bench/README.md; nothing here is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from playwright.sync_api import sync_playwright
+
+from bench.editor_data import build
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--no-first-run",
+        "--disable-gpu"]
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _serve(url: str) -> tuple[subprocess.Popen, str]:
+    port = _port()
+    env = {**os.environ, "GISGRID_DATABASE_URL": url, "GISGRID_TILES_URL": "none"}
+    proc = subprocess.Popen([sys.executable, "-m", "gisgrid.cli", "serve", "--port", str(port), "--no-access-log"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            if httpx.get(base + "/health", timeout=1).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError("the server did not start")
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def _summary(values: list[float]) -> str:
+    return (f"n={len(values)} median {statistics.median(values):.1f} ms, p95 {_pct(values, 0.95):.1f} ms, "
+            f"max {max(values):.1f} ms")
+
+
+def _draft(base: str) -> int:
+    r = httpx.post(f"{base}/v1/plans", json={"scope": "610897", "name": "editor bench draft"}, timeout=600)
+    r.raise_for_status()
+    return int(r.json()["id"])
+
+
+def _edge_blocks(doc: dict, n: int) -> list[tuple[int, int, int]]:
+    """(unit, its grid, neighbour grid) for n blocks on grid edges, spread over the district."""
+    props = [f["properties"] for f in doc["units"]["features"]]
+    seen, out = set(), []
+    for i, j, metres, _street, _lines in doc["pairs"][::7]:
+        a, b = props[i], props[j]
+        if a["grid"] != b["grid"] and a["community"] == b["community"] and metres > 50 and i not in seen:
+            seen.add(i)
+            out.append((i, a["grid"], b["grid"]))
+        if len(out) == n:
+            break
+    return out
+
+
+def browser_run(base: str, plan: int, strokes: int, renderer: str) -> dict:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 900})
+        context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) else r.abort())
+        page = context.new_page()
+        query = "?renderer=svg" if renderer == "svg" else ""
+        started = time.perf_counter()
+        page.goto(f"{base}/maps/plans/{plan}/planner{query}")
+        page.wait_for_selector("body[data-ready='1']", timeout=600_000)
+        load_s = time.perf_counter() - started
+        cdp = context.new_cdp_session(page)
+        cdp.send("Performance.enable")
+        metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+        doc = page.evaluate("window.gisgridEditor.state.doc.pairs.length")
+        targets = page.evaluate("""(n) => {
+            const s = window.gisgridEditor.state, out = [];
+            for (let k = 0; k < s.pairs.length && out.length < n; k += 7) {
+              const [i, j, m] = s.pairs[k];
+              if (s.assign[i] !== s.assign[j] && s.community[i] === s.community[j] && m > 50) out.push([i, s.assign[j]]);
+            }
+            return out; }""", strokes)
+        if os.environ.get("EDITOR_BENCH_COMMUNITY"):
+            page.select_option("#ed-community", os.environ["EDITOR_BENCH_COMMUNITY"])
+        if os.environ.get("EDITOR_BENCH_HIDE"):
+            page.evaluate(f"document.getElementById('{os.environ['EDITOR_BENCH_HIDE']}').hidden = true")
+        for unit, grid in targets:
+            point = page.evaluate("""([u, g]) => {
+                const ed = window.gisgridEditor;
+                ed.setActive(g);
+                const layer = ed.layers.layers[u];
+                ed.map.setView(layer.getBounds().getCenter(), 16, {animate: false});
+                const box = ed.map.getContainer().getBoundingClientRect();
+                const p = ed.map.latLngToContainerPoint(layer.getBounds().getCenter());
+                return {x: box.left + p.x, y: box.top + p.y}; }""", [unit, grid])
+            # let the pan's own repaint finish, so the stroke's frame is the stroke's alone
+            page.evaluate("new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+            page.mouse.click(point["x"], point["y"])
+            page.evaluate("new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+        page.wait_for_timeout(500)
+        timings = page.evaluate("window.gisgridEditor.timings")
+        frames = page.evaluate("window.gisgridEditor.frameTimings")
+        after = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+        if os.environ.get("EDITOR_BENCH_METRICS"):
+            for key in ("LayoutDuration", "RecalcStyleDuration", "ScriptDuration", "TaskDuration", "LayoutCount",
+                        "RecalcStyleCount"):
+                print(f"  {key}: {after[key] - metrics[key]:.3f}")
+        browser.close()
+    return {"renderer": renderer, "load_s": load_s, "pairs": doc, "heap_mb": metrics["JSHeapUsedSize"] / 2**20,
+            "nodes": metrics["Nodes"], "heap_after_mb": after["JSHeapUsedSize"] / 2**20,
+            "strokes": timings, "frames": frames}
+
+
+def api_run(base: str, plan: int, posts: int) -> dict:
+    doc = httpx.get(f"{base}/v1/plans/{plan}/units", timeout=600).json()
+    feats = doc["units"]["features"]
+    digests = {c["code"]: c["digest"] for c in doc["communities"]}
+    version = httpx.get(f"{base}/v1/plans/{plan}", timeout=60).json()["version"]
+    members: dict[int, list[str]] = {}
+    for f in feats:
+        members.setdefault(f["properties"]["grid"], []).append(f["id"])
+    out: dict[str, list[float]] = {"move": [], "reassign": []}
+    targets = _edge_blocks(doc, 2 * posts)
+    for k, (unit, src, dst) in enumerate(targets):
+        uid = feats[unit]["id"]
+        if uid not in members[src] or len(members[src]) < 2:
+            continue
+        if k % 2 == 0:
+            body = {"op": "move", "version": version, "from_grid": src, "to_grid": dst,
+                    "area": feats[unit]["geometry"]}
+        else:
+            body = {"op": "reassign", "version": version, "digests": digests, "assignment": [
+                {"grid": src, "units": [u for u in members[src] if u != uid]},
+                {"grid": dst, "units": members[dst] + [uid]}]}
+        started = time.perf_counter()
+        r = httpx.post(f"{base}/v1/plans/{plan}/edits", json=body, timeout=600)
+        elapsed = (time.perf_counter() - started) * 1000
+        if r.status_code != 200:
+            continue
+        version = r.json()["version"]
+        members[src].remove(uid)
+        members[dst].append(uid)
+        out[body["op"]].append(elapsed)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--strokes", type=int, default=200)
+    ap.add_argument("--posts", type=int, default=40)
+    ap.add_argument("--renderers", default="canvas,svg")
+    args = ap.parse_args()
+    t0 = time.perf_counter()
+    url, _active = build()
+    print(f"data ready in {time.perf_counter() - t0:.1f} s")
+    proc, base = _serve(url)
+    try:
+        plan = _draft(base)
+        t0 = time.perf_counter()
+        cold = httpx.get(f"{base}/v1/plans/{plan}/units", timeout=900)
+        cold_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        warm = httpx.get(f"{base}/v1/plans/{plan}/units", timeout=900)
+        warm_s = time.perf_counter() - t0
+        doc = warm.json()
+        print(f"units document: {len(doc['units']['features'])} units, {len(doc['pairs'])} pairs, "
+              f"{len(doc['grids'])} grids, {len(cold.content) / 2**20:.1f} MiB; cold {cold_s:.1f} s, "
+              f"warm {warm_s:.1f} s; server RSS {_rss_mb(proc.pid):.0f} MiB")
+        results = []
+        for renderer in args.renderers.split(","):
+            run = browser_run(base, plan, args.strokes, renderer)
+            results.append(run)
+            print(f"[{renderer}] page ready in {run['load_s']:.1f} s; JS heap {run['heap_mb']:.0f} MiB "
+                  f"({run['heap_after_mb']:.0f} MiB after strokes), {run['nodes']:.0f} DOM nodes")
+            print(f"[{renderer}] stroke to totals: {_summary(run['strokes'])}")
+            print(f"[{renderer}] stroke to repainted map: {_summary(run['frames'])}")
+        api = api_run(base, _draft(base), args.posts)
+        for op, values in api.items():
+            if values:
+                print(f"one POST per edit ({op}): {_summary(values)}")
+        print(json.dumps({"cold_s": cold_s, "warm_s": warm_s,
+                          "browser": [{k: v for k, v in r.items() if k not in ("strokes", "frames")} for r in results]}))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
