@@ -39,8 +39,13 @@ from bench.editor_data import build
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--no-first-run",
-        "--disable-gpu"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-gpu",
+]
 
 
 def _port() -> int:
@@ -52,8 +57,13 @@ def _port() -> int:
 def _serve(url: str) -> tuple[subprocess.Popen, str]:
     port = _port()
     env = {**os.environ, "GISGRID_DATABASE_URL": url, "GISGRID_TILES_URL": "none"}
-    proc = subprocess.Popen([sys.executable, "-m", "gisgrid.cli", "serve", "--port", str(port), "--no-access-log"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gisgrid.cli", "serve", "--port", str(port), "--no-access-log"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     for _ in range(200):
         try:
@@ -78,8 +88,10 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def _summary(values: list[float]) -> str:
-    return (f"n={len(values)} median {statistics.median(values):.1f} ms, p95 {_pct(values, 0.95):.1f} ms, "
-            f"max {max(values):.1f} ms")
+    return (
+        f"n={len(values)} median {statistics.median(values):.1f} ms, p95 {_pct(values, 0.95):.1f} ms, "
+        f"max {max(values):.1f} ms"
+    )
 
 
 def _draft(base: str) -> int:
@@ -117,26 +129,33 @@ def browser_run(base: str, plan: int, strokes: int, renderer: str) -> dict:
         cdp.send("Performance.enable")
         metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
         doc = page.evaluate("window.gisgridEditor.state.doc.pairs.length")
-        targets = page.evaluate("""(n) => {
+        targets = page.evaluate(
+            """(n) => {
             const s = window.gisgridEditor.state, out = [];
             for (let k = 0; k < s.pairs.length && out.length < n; k += 7) {
               const [i, j, m] = s.pairs[k];
-              if (s.assign[i] !== s.assign[j] && s.community[i] === s.community[j] && m > 50) out.push([i, s.assign[j]]);
+              const edge = s.assign[i] !== s.assign[j] && s.community[i] === s.community[j] && m > 50;
+              if (edge) out.push([i, s.assign[j]]);
             }
-            return out; }""", strokes)
+            return out; }""",
+            strokes,
+        )
         if os.environ.get("EDITOR_BENCH_COMMUNITY"):
             page.select_option("#ed-community", os.environ["EDITOR_BENCH_COMMUNITY"])
         if os.environ.get("EDITOR_BENCH_HIDE"):
             page.evaluate(f"document.getElementById('{os.environ['EDITOR_BENCH_HIDE']}').hidden = true")
         for unit, grid in targets:
-            point = page.evaluate("""([u, g]) => {
+            point = page.evaluate(
+                """([u, g]) => {
                 const ed = window.gisgridEditor;
                 ed.setActive(g);
                 const layer = ed.layers.layers[u];
                 ed.map.setView(layer.getBounds().getCenter(), 16, {animate: false});
                 const box = ed.map.getContainer().getBoundingClientRect();
                 const p = ed.map.latLngToContainerPoint(layer.getBounds().getCenter());
-                return {x: box.left + p.x, y: box.top + p.y}; }""", [unit, grid])
+                return {x: box.left + p.x, y: box.top + p.y}; }""",
+                [unit, grid],
+            )
             # let the pan's own repaint finish, so the stroke's frame is the stroke's alone
             page.evaluate("new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
             page.mouse.click(point["x"], point["y"])
@@ -146,13 +165,26 @@ def browser_run(base: str, plan: int, strokes: int, renderer: str) -> dict:
         frames = page.evaluate("window.gisgridEditor.frameTimings")
         after = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
         if os.environ.get("EDITOR_BENCH_METRICS"):
-            for key in ("LayoutDuration", "RecalcStyleDuration", "ScriptDuration", "TaskDuration", "LayoutCount",
-                        "RecalcStyleCount"):
+            for key in (
+                "LayoutDuration",
+                "RecalcStyleDuration",
+                "ScriptDuration",
+                "TaskDuration",
+                "LayoutCount",
+                "RecalcStyleCount",
+            ):
                 print(f"  {key}: {after[key] - metrics[key]:.3f}")
         browser.close()
-    return {"renderer": renderer, "load_s": load_s, "pairs": doc, "heap_mb": metrics["JSHeapUsedSize"] / 2**20,
-            "nodes": metrics["Nodes"], "heap_after_mb": after["JSHeapUsedSize"] / 2**20,
-            "strokes": timings, "frames": frames}
+    return {
+        "renderer": renderer,
+        "load_s": load_s,
+        "pairs": doc,
+        "heap_mb": metrics["JSHeapUsedSize"] / 2**20,
+        "nodes": metrics["Nodes"],
+        "heap_after_mb": after["JSHeapUsedSize"] / 2**20,
+        "strokes": timings,
+        "frames": frames,
+    }
 
 
 def api_run(base: str, plan: int, posts: int) -> dict:
@@ -170,12 +202,23 @@ def api_run(base: str, plan: int, posts: int) -> dict:
         if uid not in members[src] or len(members[src]) < 2:
             continue
         if k % 2 == 0:
-            body = {"op": "move", "version": version, "from_grid": src, "to_grid": dst,
-                    "area": feats[unit]["geometry"]}
+            body = {
+                "op": "move",
+                "version": version,
+                "from_grid": src,
+                "to_grid": dst,
+                "area": feats[unit]["geometry"],
+            }
         else:
-            body = {"op": "reassign", "version": version, "digests": digests, "assignment": [
-                {"grid": src, "units": [u for u in members[src] if u != uid]},
-                {"grid": dst, "units": members[dst] + [uid]}]}
+            body = {
+                "op": "reassign",
+                "version": version,
+                "digests": digests,
+                "assignment": [
+                    {"grid": src, "units": [u for u in members[src] if u != uid]},
+                    {"grid": dst, "units": members[dst] + [uid]},
+                ],
+            }
         started = time.perf_counter()
         r = httpx.post(f"{base}/v1/plans/{plan}/edits", json=body, timeout=600)
         elapsed = (time.perf_counter() - started) * 1000
@@ -207,23 +250,36 @@ def main() -> None:
         warm = httpx.get(f"{base}/v1/plans/{plan}/units", timeout=900)
         warm_s = time.perf_counter() - t0
         doc = warm.json()
-        print(f"units document: {len(doc['units']['features'])} units, {len(doc['pairs'])} pairs, "
-              f"{len(doc['grids'])} grids, {len(cold.content) / 2**20:.1f} MiB; cold {cold_s:.1f} s, "
-              f"warm {warm_s:.1f} s; server RSS {_rss_mb(proc.pid):.0f} MiB")
+        print(
+            f"units document: {len(doc['units']['features'])} units, {len(doc['pairs'])} pairs, "
+            f"{len(doc['grids'])} grids, {len(cold.content) / 2**20:.1f} MiB; cold {cold_s:.1f} s, "
+            f"warm {warm_s:.1f} s; server RSS {_rss_mb(proc.pid):.0f} MiB"
+        )
         results = []
         for renderer in args.renderers.split(","):
             run = browser_run(base, plan, args.strokes, renderer)
             results.append(run)
-            print(f"[{renderer}] page ready in {run['load_s']:.1f} s; JS heap {run['heap_mb']:.0f} MiB "
-                  f"({run['heap_after_mb']:.0f} MiB after strokes), {run['nodes']:.0f} DOM nodes")
+            print(
+                f"[{renderer}] page ready in {run['load_s']:.1f} s; JS heap {run['heap_mb']:.0f} MiB "
+                f"({run['heap_after_mb']:.0f} MiB after strokes), {run['nodes']:.0f} DOM nodes"
+            )
             print(f"[{renderer}] stroke to totals: {_summary(run['strokes'])}")
             print(f"[{renderer}] stroke to repainted map: {_summary(run['frames'])}")
         api = api_run(base, _draft(base), args.posts)
         for op, values in api.items():
             if values:
                 print(f"one POST per edit ({op}): {_summary(values)}")
-        print(json.dumps({"cold_s": cold_s, "warm_s": warm_s,
-                          "browser": [{k: v for k, v in r.items() if k not in ("strokes", "frames")} for r in results]}))
+        print(
+            json.dumps(
+                {
+                    "cold_s": cold_s,
+                    "warm_s": warm_s,
+                    "browser": [
+                        {k: v for k, v in r.items() if k not in ("strokes", "frames")} for r in results
+                    ],
+                }
+            )
+        )
     finally:
         proc.terminate()
         proc.wait(timeout=30)

@@ -100,7 +100,8 @@ def _pairs(units: PlanUnits) -> list[list[Any]]:
         ends = np.r_[0, np.cumsum(np.bincount(part_of, minlength=len(parts)))].tolist()
         for k, p in enumerate(pair_of.tolist()):
             lines[p].append(xy[ends[k]:ends[k + 1]])
-        for (i, j), m, street, line in zip(c.pairs.tolist(), c.shared_m.tolist(), c.street, lines, strict=True):
+        rows = zip(c.pairs.tolist(), c.shared_m.tolist(), c.street, lines, strict=True)
+        for (i, j), m, street, line in rows:
             out.append([start + i, start + j, round(m, 2), street, line])
         start += len(c.ids)
     return out

@@ -156,7 +156,8 @@ def _streets_along(edges: np.ndarray, between_blocks: np.ndarray,
     return out
 
 
-def community_units(session: Session, community_id: int, code: str, digest: str | None = None) -> CommunityUnits:
+def community_units(session: Session, community_id: int, code: str,
+                    digest: str | None = None) -> CommunityUnits:
     """A community's units, cut once per version of its streets and buildings (cached).
 
     ``digest`` is the sources' fingerprint when the caller read it already
