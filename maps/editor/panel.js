@@ -26,6 +26,7 @@ export class Panel {
     const head = el('tr', {}, ['code', 'households', 'residents', 'shops', 'requests', 'team', 'pieces', 'compactness']
       .map((k) => el('th', {}, k === 'code' ? t('grids') : t(k))));
     this.body = el('tbody');
+    this.rows = new Map();
     section.replaceChildren(el('div', {class: 'ed-filter'}, communities, search),
                             el('table', {id: 'ed-grid-table'}, el('thead', {}, head), this.body));
     for (let g = 0; g < s.grids.length; g++) if (s.visible(g)) this.row(g);
@@ -84,7 +85,7 @@ export class Panel {
     const text = this.filter.text;
     const within = community === undefined ? this.community() : community;
     const show = (!within || grid.community === within)
-      && (!text || (grid.code || '').includes(text) || grid.name.includes(text))
+      && (!text || (grid.code || grid.label || '').includes(text) || grid.name.includes(text))
       && s.visible(g);
     if (tr.hidden === show) tr.hidden = !show;
   }

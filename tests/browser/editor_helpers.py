@@ -55,13 +55,22 @@ def block_to_move(doc: dict[str, Any], *, avoid: set[int] = frozenset()) -> dict
         for a, b in ((i, j), (j, i)):
             pa, pb = props[a], props[b]
             block = pa["block"]
-            if (pa["grid"] != pb["grid"] and pa["block"] != pb["block"] and metres >= 20
-                    and not {pa["grid"], pb["grid"]} & avoid
-                    and len(grid_blocks[pa["grid"]]) >= 2
-                    and all(props[k]["grid"] == pa["grid"] for k in blocks[block])
-                    and sum(props[k]["households"] for k in blocks[block]) > 0):
-                return {"block": block, "from": pa["grid"], "to": pb["grid"], "unit": a,
-                        "households": sum(props[k]["households"] for k in blocks[block])}
+            if (
+                pa["grid"] != pb["grid"]
+                and pa["block"] != pb["block"]
+                and metres >= 20
+                and not {pa["grid"], pb["grid"]} & avoid
+                and len(grid_blocks[pa["grid"]]) >= 2
+                and all(props[k]["grid"] == pa["grid"] for k in blocks[block])
+                and sum(props[k]["households"] for k in blocks[block]) > 0
+            ):
+                return {
+                    "block": block,
+                    "from": pa["grid"],
+                    "to": pb["grid"],
+                    "unit": a,
+                    "households": sum(props[k]["households"] for k in blocks[block]),
+                }
     raise AssertionError("no block to move")
 
 
@@ -71,10 +80,20 @@ def building_to_move(doc: dict[str, Any]) -> dict[str, Any]:
     for i, j, metres, street, _lines in doc["pairs"]:
         for a, b in ((i, j), (j, i)):
             pa, pb = props[a], props[b]
-            if (pa["building"] is not None and pa["grid"] != pb["grid"] and street and metres >= 10
-                    and pa["households"] > 0):
-                return {"unit": a, "id": pa["id"], "from": pa["grid"], "to": pb["grid"],
-                        "households": pa["households"]}
+            if (
+                pa["building"] is not None
+                and pa["grid"] != pb["grid"]
+                and street
+                and metres >= 10
+                and pa["households"] > 0
+            ):
+                return {
+                    "unit": a,
+                    "id": pa["id"],
+                    "from": pa["grid"],
+                    "to": pb["grid"],
+                    "households": pa["households"],
+                }
     raise AssertionError("no building to move")
 
 
@@ -85,7 +104,8 @@ def grid_code(doc: dict[str, Any], grid_id: int) -> str:
 def show_unit(page: Any, unit: int) -> dict[str, float]:
     """Zoom the map onto a unit and return a page point inside it (found with the map's own
     hit test, so the mouse lands on that unit)."""
-    return page.evaluate("""(u) => {
+    return page.evaluate(
+        """(u) => {
         const ed = window.gisgridEditor;
         const layer = ed.layers.layers[u];
         ed.map.fitBounds(layer.getBounds(), {maxZoom: 17, animate: false});
@@ -100,7 +120,9 @@ def show_unit(page: Any, unit: int) -> dict[str, float]:
             }
         }
         return null;
-    }""", unit)
+    }""",
+        unit,
+    )
 
 
 def pick_grid(page: Any, code: str) -> None:

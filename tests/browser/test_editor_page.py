@@ -70,9 +70,16 @@ def offline(chromium, live_server):
             r.abort("internetdisconnected")
 
     context.route("**/*", route)
-    context.on("page", lambda page: (page.on("pageerror", lambda e: load.page_errors.append(str(e))),
-                                     page.on("response", lambda r: r.status >= 400 and load.failed.append(
-                                         (r.request.resource_type, r.url, r.status)))))
+    context.on(
+        "page",
+        lambda page: (
+            page.on("pageerror", lambda e: load.page_errors.append(str(e))),
+            page.on(
+                "response",
+                lambda r: r.status >= 400 and load.failed.append((r.request.resource_type, r.url, r.status)),
+            ),
+        ),
+    )
     yield context, load
     context.close()
 
@@ -85,7 +92,8 @@ def _artefact(name: str, page, **figures) -> None:
 
 
 def test_painting_a_block_into_the_neighbour_grid_undo_redo_save_diff_and_a_stale_second_session(
-        offline, live_server, drafts) -> None:
+    offline, live_server, drafts
+) -> None:
     context, load = offline
     plan = drafts("editor acceptance")
     doc = get_json(f"{live_server}/v1/plans/{plan['id']}/units")
@@ -115,7 +123,8 @@ def test_painting_a_block_into_the_neighbour_grid_undo_redo_save_diff_and_a_stal
     diff = get_json(f"{live_server}/v1/plans/{plan['id']}/diff")
     assert diff["households"]["moved"] == move["households"]
     assert [(m["from_code"], m["to_code"], m["n"]) for m in diff["households"]["moves"]] == [
-        (a, b, move["households"])]
+        (a, b, move["households"])
+    ]
     first.click("#ed-action-diff")
     first.wait_for_selector(".ed-diff-part[data-part='households'] td.n")
     assert first.inner_text(".ed-diff-part[data-part='households'] td.n") == str(move["households"])
@@ -134,12 +143,16 @@ def test_painting_a_block_into_the_neighbour_grid_undo_redo_save_diff_and_a_stal
     _artefact("editor-stale", second)
     second.click("#ed-dialog button[data-action='reapply']")
     second.wait_for_selector("body[data-version='2']", timeout=120_000)
-    assert (total(second, c), total(second, d)) == (total(first, c) - other["households"],
-                                                    total(first, d) + other["households"])
+    assert (total(second, c), total(second, d)) == (
+        total(first, c) - other["households"],
+        total(first, d) + other["households"],
+    )
     second.click("#ed-action-save")
     second.wait_for_selector("body[data-version='3']", timeout=120_000)
-    moves = {(m["from_code"], m["to_code"]): m["n"]
-             for m in get_json(f"{live_server}/v1/plans/{plan['id']}/diff")["households"]["moves"]}
+    moves = {
+        (m["from_code"], m["to_code"]): m["n"]
+        for m in get_json(f"{live_server}/v1/plans/{plan['id']}/diff")["households"]["moves"]
+    }
     assert moves == {(a, b): move["households"], (c, d): other["households"]}
     assert not load.page_errors, load.page_errors
     assert not [f for f in load.failed if f[2] != 409], load.failed
@@ -147,7 +160,8 @@ def test_painting_a_block_into_the_neighbour_grid_undo_redo_save_diff_and_a_stal
 
 
 def test_moving_one_building_out_of_a_shared_block_keeps_the_coverage_check_passing(
-        offline, live_server, drafts) -> None:
+    offline, live_server, drafts
+) -> None:
     context, load = offline
     plan = drafts("editor building")
     doc = get_json(f"{live_server}/v1/plans/{plan['id']}/units")
@@ -165,7 +179,8 @@ def test_moving_one_building_out_of_a_shared_block_keeps_the_coverage_check_pass
     page.wait_for_selector("body[data-version='2']", timeout=120_000)
     diff = get_json(f"{live_server}/v1/plans/{plan['id']}/diff")
     assert [(m["from_code"], m["to_code"], m["n"]) for m in diff["households"]["moves"]] == [
-        (a, b, move["households"])]
+        (a, b, move["households"])
+    ]
     coverage = get_json(f"{live_server}/v1/plans/{plan['id']}/coverage")
     assert coverage["ok"], coverage["defects"][:3]
     _artefact("editor-building", page)
