@@ -23,12 +23,17 @@ Figures go to bench/README.md; nothing here is asserted.
 from __future__ import annotations
 
 import argparse
+import functools
+import http.server
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -140,10 +145,6 @@ def browser_run(base: str, plan: int, strokes: int, renderer: str) -> dict:
             return out; }""",
             strokes,
         )
-        if os.environ.get("EDITOR_BENCH_COMMUNITY"):
-            page.select_option("#ed-community", os.environ["EDITOR_BENCH_COMMUNITY"])
-        if os.environ.get("EDITOR_BENCH_HIDE"):
-            page.evaluate(f"document.getElementById('{os.environ['EDITOR_BENCH_HIDE']}').hidden = true")
         for unit, grid in targets:
             point = page.evaluate(
                 """([u, g]) => {
@@ -231,11 +232,64 @@ def api_run(base: str, plan: int, posts: int) -> dict:
     return out
 
 
+def maplibre_run(doc: bytes, strokes: int) -> dict:
+    """The same strokes drawn by MapLibre GL JS (feature-state), from npm into a temporary folder."""
+    folder = Path(tempfile.mkdtemp(prefix="gisgrid-maplibre-"))
+    try:
+        for name in ("index.html", "harness.js"):
+            shutil.copy(ROOT / "bench" / "maplibre_harness" / name, folder / name)
+        (folder / "units.json").write_bytes(doc)
+        subprocess.run(
+            [
+                "npm",
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--loglevel=error",
+                "--prefix",
+                str(folder),
+                "maplibre-gl@5",
+            ],
+            check=True,
+            capture_output=True,
+        )
+        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+        handler.log_message = lambda *a: None
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            started = time.perf_counter()
+            page.goto(f"{base}/index.html")
+            page.wait_for_function("window.bench && window.bench.ready", timeout=600_000)
+            load_s = time.perf_counter() - started
+            for u, g, centre in page.evaluate("(n) => window.bench.targets(n)", strokes):
+                page.evaluate("([u, g, c]) => window.bench.paint(u, g, c)", [u, g, centre])
+            times = page.evaluate("window.bench.strokes")
+            cdp = page.context.new_cdp_session(page)
+            cdp.send("Performance.enable")
+            heap = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}[
+                "JSHeapUsedSize"
+            ]
+            browser.close()
+        server.shutdown()
+        return {"load_s": load_s, "strokes": times, "heap_mb": heap / 2**20}
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--strokes", type=int, default=200)
     ap.add_argument("--posts", type=int, default=40)
     ap.add_argument("--renderers", default="canvas,svg")
+    ap.add_argument(
+        "--maplibre",
+        action="store_true",
+        help="also draw the strokes with MapLibre GL JS (installs maplibre-gl@5 from npm into a temp folder)",
+    )
     args = ap.parse_args()
     t0 = time.perf_counter()
     url, _active = build()
@@ -265,6 +319,10 @@ def main() -> None:
             )
             print(f"[{renderer}] stroke to totals: {_summary(run['strokes'])}")
             print(f"[{renderer}] stroke to repainted map: {_summary(run['frames'])}")
+        if args.maplibre:
+            ml = maplibre_run(warm.content, args.strokes)
+            print(f"[maplibre] page ready in {ml['load_s']:.1f} s; JS heap {ml['heap_mb']:.0f} MiB")
+            print(f"[maplibre] stroke to repainted map (next idle): {_summary(ml['strokes'])}")
         api = api_run(base, _draft(base), args.posts)
         for op, values in api.items():
             if values:

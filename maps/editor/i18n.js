@@ -40,6 +40,9 @@ const WORDS = {
     pngTitle: '{community}网格划分图', legendTitle: '图例', northArrow: '北',
     keys: '快捷键：C 点选 · B 刷涂 · X 框选 · S 选择 · K 沿街拆分 · M 合并 · N 新建网格 · U 街区/楼栋 · L 锁定 · Ctrl+Z 撤销 · Ctrl+Y 重做 · Ctrl+S 保存 · [ ] 上/下一个网格 · Esc 取消',
     makeDraft: '复制为调整稿并编辑',
+    edit_reassign: '编辑器保存', edit_move: '移动区域', edit_split: '拆分', edit_merge: '合并网格',
+    edit_replace: '替换边界', edit_renumber: '重新编号', edit_team: '调整队伍',
+    generate: '按街巷重新生成',
   },
   en: {
     title: 'Grid editor', language: 'Language', loading: 'Loading the plan…', version: 'version {v}',
@@ -80,6 +83,9 @@ const WORDS = {
     pngTitle: 'Grids of {community}', legendTitle: 'Legend', northArrow: 'N',
     keys: 'Keys: C click · B brush · X box · S select · K split · M merge · N new grid · U blocks/buildings · L lock · Ctrl+Z undo · Ctrl+Y redo · Ctrl+S save · [ ] previous/next grid · Esc cancel',
     makeDraft: 'Copy to a draft and edit',
+    edit_reassign: 'editor save', edit_move: 'move', edit_split: 'split', edit_merge: 'merge',
+    edit_replace: 'new boundary', edit_renumber: 'renumbering', edit_team: 'team',
+    generate: 'regenerated from streets',
   },
 };
 

@@ -118,7 +118,7 @@ async function showStale(ctx, mine) {
   const changes = r.ok ? r.data.changes : [];
   const now = r.ok ? r.data.version : '?';
   const items = changes.map((c) => el('li', {}, t('change', {
-    action: c.action, v: c.version === null ? '?' : c.version,
+    action: t(c.action), v: c.version === null ? '?' : c.version,
     at: new Date(c.at).toLocaleString(language() === 'zh' ? 'zh-CN' : 'en'),
     actor: c.actor ? `，${c.actor}` : '', grids: c.grids.length ? c.grids.join('、') : '—'})));
   dialog(t('staleTitle'), [el('p', {id: 'ed-stale'}, t('staleBody', {mine, now})), el('ul', {id: 'ed-stale-changes'}, items)], [
