@@ -132,7 +132,7 @@ def browser_run(base: str, plan: int, strokes: int, renderer: str) -> dict:
         load_s = time.perf_counter() - started
         cdp = context.new_cdp_session(page)
         cdp.send("Performance.enable")
-        metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+        metrics = _heap_metrics(cdp)
         doc = page.evaluate("window.gisgridEditor.state.doc.pairs.length")
         targets = page.evaluate(
             """(n) => {
@@ -164,17 +164,11 @@ def browser_run(base: str, plan: int, strokes: int, renderer: str) -> dict:
         page.wait_for_timeout(500)
         timings = page.evaluate("window.gisgridEditor.timings")
         frames = page.evaluate("window.gisgridEditor.frameTimings")
-        after = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
-        if os.environ.get("EDITOR_BENCH_METRICS"):
-            for key in (
-                "LayoutDuration",
-                "RecalcStyleDuration",
-                "ScriptDuration",
-                "TaskDuration",
-                "LayoutCount",
-                "RecalcStyleCount",
-            ):
-                print(f"  {key}: {after[key] - metrics[key]:.3f}")
+        after = _heap_metrics(cdp)
+        busy = {
+            key: after[key] - metrics[key]
+            for key in ("TaskDuration", "LayoutDuration", "RecalcStyleDuration", "ScriptDuration")
+        }
         browser.close()
     return {
         "renderer": renderer,
@@ -184,6 +178,7 @@ def browser_run(base: str, plan: int, strokes: int, renderer: str) -> dict:
         "nodes": metrics["Nodes"],
         "heap_after_mb": after["JSHeapUsedSize"] / 2**20,
         "strokes": timings,
+        "busy": busy,
         "frames": frames,
     }
 
@@ -232,6 +227,17 @@ def api_run(base: str, plan: int, posts: int) -> dict:
     return out
 
 
+class _QuietFiles(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def _heap_metrics(cdp) -> dict:
+    """Chromium's performance metrics after a full garbage collection (live memory only)."""
+    cdp.send("HeapProfiler.collectGarbage")
+    return {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+
+
 def maplibre_run(doc: bytes, strokes: int) -> dict:
     """The same strokes drawn by MapLibre GL JS (feature-state), from npm into a temporary folder."""
     folder = Path(tempfile.mkdtemp(prefix="gisgrid-maplibre-"))
@@ -253,8 +259,7 @@ def maplibre_run(doc: bytes, strokes: int) -> dict:
             check=True,
             capture_output=True,
         )
-        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
-        handler.log_message = lambda *a: None
+        handler = functools.partial(_QuietFiles, directory=str(folder))
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         base = f"http://127.0.0.1:{server.server_address[1]}"
@@ -270,9 +275,7 @@ def maplibre_run(doc: bytes, strokes: int) -> dict:
             times = page.evaluate("window.bench.strokes")
             cdp = page.context.new_cdp_session(page)
             cdp.send("Performance.enable")
-            heap = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}[
-                "JSHeapUsedSize"
-            ]
+            heap = _heap_metrics(cdp)["JSHeapUsedSize"]
             browser.close()
         server.shutdown()
         return {"load_s": load_s, "strokes": times, "heap_mb": heap / 2**20}
@@ -319,6 +322,13 @@ def main() -> None:
             )
             print(f"[{renderer}] stroke to totals: {_summary(run['strokes'])}")
             print(f"[{renderer}] stroke to repainted map: {_summary(run['frames'])}")
+            busy = run["busy"]
+            print(
+                f"[{renderer}] main thread over the run (pans and strokes): "
+                f"{busy['TaskDuration']:.1f} s busy, "
+                f"layout {busy['LayoutDuration']:.1f} s, style {busy['RecalcStyleDuration']:.1f} s, "
+                f"script {busy['ScriptDuration']:.1f} s"
+            )
         if args.maplibre:
             ml = maplibre_run(warm.content, args.strokes)
             print(f"[maplibre] page ready in {ml['load_s']:.1f} s; JS heap {ml['heap_mb']:.0f} MiB")
@@ -333,7 +343,8 @@ def main() -> None:
                     "cold_s": cold_s,
                     "warm_s": warm_s,
                     "browser": [
-                        {k: v for k, v in r.items() if k not in ("strokes", "frames")} for r in results
+                        {k: v for k, v in r.items() if k not in ("strokes", "frames", "busy")}
+                        for r in results
                     ],
                 }
             )
