@@ -71,7 +71,7 @@ def create_draft(session: Session, *, scope: str, name: str, source: str = "copy
             raise NotFoundError(f"area {scope} has no active plan to copy")
         store.copy_grids(session, source=active, target=plan_id)
     elif source == "upload":
-        _insert_uploaded(session, plan_id, district, grids or [])
+        _insert_uploaded(session, plan_id, district, grids or [], reference=[active] if active else [])
     else:
         raise InvalidInputError(f"unknown source {source!r}: copy_active or upload")
     record_event(session, "create_draft", "plan", plan_id, actor=author,
@@ -79,12 +79,20 @@ def create_draft(session: Session, *, scope: str, name: str, source: str = "copy
     return plan_id
 
 
-def _insert_uploaded(session: Session, plan_id: int, district: str, grids: list[dict[str, Any]]) -> None:
+def _insert_uploaded(session: Session, plan_id: int, district: str, grids: list[dict[str, Any]], *,
+                     reference: list[int]) -> None:
+    """Store uploaded grids; a vertex within SNAP_DEG of one of the active plan's or of a
+    community's is put back on it, so grids exported by gisgrid (rounded) come back exact."""
     if not grids:
         raise InvalidInputError("an uploaded plan needs at least one grid")
+    stored = store.plan_vertices(session, reference, district)
+    near = shapely.STRtree(shapely.points(stored)) if len(stored) else None
     touched: set[int] = set()
     for i, g in enumerate(grids):
         geom = _valid_polygonal(g["geometry"], f"grids[{i}]")
+        if near is not None:
+            close = near.query(shapely.buffer(shapely.envelope(geom), SNAP_DEG))
+            geom = snap_to_vertices(geom, shapely.multipoints(stored[close]) if len(close) else None)
         community_id, level, _ = store.area_ids(session, str(g.get("community") or ""))
         if level != "community":
             raise InvalidInputError(f"grids[{i}]: {g.get('community')} is a {level}, not a community")
@@ -270,7 +278,7 @@ def _replace(session: Session, plan_id: int, *, grid: int, boundary: Any) -> Edi
     boundary = _valid_polygonal(boundary, "boundary")
     # Served boundaries are rounded (7 decimals): a shape sent back unchanged is put back
     # on the vertices it came from, so the round trip opens no gap (gisgrid.plans.snapping).
-    near = store.vertices_near(session, plan_id, boundary, within_deg=SNAP_DEG)
+    near = store.vertices_near(session, [plan_id], boundary, within_deg=SNAP_DEG)
     store.set_boundary(session, grid, snap_to_vertices(boundary, near))
     return EditResult(plan_id, 0, "replace", store.grid_counts(session, [grid]),
                       notes=["run the coverage check: a new boundary may open gaps or overlaps"])
