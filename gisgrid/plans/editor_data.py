@@ -37,6 +37,12 @@ def editor_document(session: Session, plan_id: int) -> bytes:
     ------
     NotFoundError
         No such plan.
+
+    Examples
+    --------
+    >>> doc = orjson.loads(editor_document(session, 12))  # doctest: +SKIP
+    >>> sorted(doc)  # doctest: +SKIP
+    ['bounds', 'communities', 'grids', 'overlays', 'pairs', 'plan', 'staff', 'streets', 'units']
     """
     plan = queries.get_plan(session, plan_id)
     units = plan_units(session, plan_id, parent_id=plan["parent_id"])

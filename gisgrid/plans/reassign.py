@@ -87,6 +87,14 @@ def reassign_units(session: Session, plan_id: int, *, assignment: list[dict[str,
         A grid id the plan does not have.
     UnitsChangedError
         Streets or buildings changed since the editor loaded the units.
+
+    Examples
+    --------
+    >>> done = reassign_units(session, 12, digests={"610802001001": "3f2a..."}, assignment=[
+    ...     {"grid": 4114, "units": ["610802001001-2", "610802001001-3"]},
+    ...     {"grid": "new-1", "units": ["610802001001-1-369"], "name": "才智新网格"}])  # doctest: +SKIP
+    >>> done.created  # doctest: +SKIP
+    {'new-1': 4460}
     """
     entries = _entries(assignment)
     _check_teams_shape(teams)

@@ -113,6 +113,11 @@ def require_teams(session: Session, plan_id: int, *,
     ------
     TeamIncompleteError
         Some grid lacks its leader or full-time worker and no reason was given.
+
+    Examples
+    --------
+    >>> [g["missing"] for g in require_teams(session, 12, override_reason="网格长待任命")]  # doctest: +SKIP
+    [['leader']]
     """
     gaps = team_gaps(session, plan_id)
     if gaps and not (override_reason or "").strip():

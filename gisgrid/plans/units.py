@@ -86,6 +86,16 @@ def cut_units(code: str, sources: dict[str, Any]) -> CommunityUnits:
     Returns
     -------
     CommunityUnits
+
+    Examples
+    --------
+    >>> from shapely import LineString, box
+    >>> units = cut_units("610802001001", {
+    ...     "boundary": box(109.73, 38.28, 109.732, 38.281), "digest": "x",
+    ...     "streets": [LineString([(109.731, 38.27), (109.731, 38.29)])], "street_names": ["中街"],
+    ...     "buildings": [], "building_ids": []})
+    >>> units.ids, units.street
+    (['610802001001-1', '610802001001-2'], ['中街'])
     """
     blocks = [b.geometry for b in polygonize_blocks(sources["boundary"], sources["streets"]).blocks]
     in_block = _buildings_by_block(blocks, sources["buildings"])
@@ -256,6 +266,16 @@ def plan_units(session: Session, plan_id: int, *, parent_id: int | None = None,
         The plan the draft was made from: fills ``parent_grid`` (for the diff map).
     only : set of str, optional
         Community codes to read (default: every community with a residential grid).
+
+    Returns
+    -------
+    PlanUnits
+
+    Examples
+    --------
+    >>> units = plan_units(session, 12, parent_id=1)  # doctest: +SKIP
+    >>> units.communities[0].ids[:2], units.counts["households"][0][:2]  # doctest: +SKIP
+    (['610802001001-1-369', '610802001001-1-370'], array([20, 40]))
     """
     rows = [r for r in store.plan_communities(session, plan_id) if only is None or r.code in only]
     ids = [r.id for r in rows]
