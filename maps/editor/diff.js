@@ -1,8 +1,9 @@
 // Diff before activation: the saved draft against its parent plan, as a table (households,
 // shops, open requests, team places that change grid: GET /v1/plans/{id}/diff) and on the map
 // (units whose grid is not the one they had in the parent plan are outlined).
+/* global L */
 import {t} from './i18n.js';
-import {api, dialog, el, toast} from './ui.js';
+import {api, el, toast} from './ui.js';
 
 export async function showDiff(ctx) {
   const s = ctx.state;
@@ -23,8 +24,17 @@ export async function showDiff(ctx) {
       part.moves.length ? el('table', {class: 'ed-table'}, el('thead', {}, head), el('tbody', {}, rows))
         : el('p', {}, t('none')));
   };
-  dialog(t('diffTitle'), [table('households', t('households')), table('shops', t('shops')),
-                          table('requests', t('requests')), table('staff', t('team'))],
-         [{label: t('close'), action: 'close', run: (close) => { ctx.layers.setDiff(false); close(); }}]);
+  // Beside the map, not over it: the outlined units and the table are read together.
+  const close = el('button', {type: 'button', id: 'ed-diff-close'}, t('close'));
+  const box = el('section', {id: 'ed-diff'}, el('h2', {}, t('diffTitle'), ' ', close),
+                 table('households', t('households')), table('shops', t('shops')),
+                 table('requests', t('requests')), table('staff', t('team')));
+  close.addEventListener('click', () => { ctx.layers.setDiff(false); box.remove(); });
+  const old = document.getElementById('ed-diff');
+  if (old) old.remove();
+  document.getElementById('ed-side').prepend(box);
+  const changed = L.latLngBounds([]);   // a new box: a layer's own bounds must not be extended
+  for (let u = 0; u < s.n; u++) if (s.assign[u] !== s.parent[u]) changed.extend(ctx.layers.layers[u].getBounds());
+  if (changed.isValid()) ctx.map.fitBounds(changed.pad(0.3), {maxZoom: 17, animate: false});
   return r.data;
 }

@@ -95,16 +95,22 @@ function label(g, project, f) {
   // At the centre of the grid's largest ring's bounding box, nudged onto the polygon's vertex mean.
   let best = null;
   for (const rings of polygons(f.geometry)) if (!best || rings[0].length > best.length) best = rings[0];
-  let sx = 0; let sy = 0;
-  for (const [x, y] of best) { const [px, py] = project(x, y); sx += px; sy += py; }
+  let sx = 0; let sy = 0; let x0 = Infinity; let x1 = -Infinity;
+  for (const [x, y] of best) {
+    const [px, py] = project(x, y);
+    sx += px; sy += py; x0 = Math.min(x0, px); x1 = Math.max(x1, px);
+  }
   const [cx, cy] = [sx / best.length, sy / best.length];
   const p = f.properties;
   g.textAlign = 'center';
   g.fillStyle = p.kind === 'residential' ? '#111827' : '#9b1c1c';
   g.font = '700 30px "Noto Sans CJK SC", "Microsoft YaHei", sans-serif';
   g.fillText(p.code.slice(-3), cx, cy - 6);
-  g.font = '22px "Noto Sans CJK SC", "Microsoft YaHei", sans-serif';
-  g.fillText(p.name, cx, cy + 22);
+  // The name in the largest of three sizes that fits the grid's width (none if even 14 px does not).
+  for (const size of [22, 18, 14]) {
+    g.font = `${size}px "Noto Sans CJK SC", "Microsoft YaHei", sans-serif`;
+    if (g.measureText(p.name).width <= 0.92 * (x1 - x0)) { g.fillText(p.name, cx, cy + 6 + size); break; }
+  }
   g.textAlign = 'left';
 }
 
