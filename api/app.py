@@ -24,6 +24,7 @@ from api.routers import (
     blocks,
     coverage,
     docs,
+    editor,
     exports,
     health,
     lookup,
@@ -94,7 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_auth(app)
     for module in (health, docs, areas, plans, assign, blocks, lookup, lookup_address, coverage,
-                   plan_versions, ogc, exports, people, audit, signin):
+                   plan_versions, ogc, exports, people, audit, signin, editor):
         app.include_router(module.router)
     install_maps(app, settings.server)
     app.add_middleware(LookupFastLane)

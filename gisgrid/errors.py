@@ -170,6 +170,19 @@ class CoverageFailedError(ConflictError):
     code = "coverage_failed"
 
 
+class TeamIncompleteError(ConflictError):
+    """A plan whose grids lack a leader or a full-time worker, activated without a reason."""
+
+    code = "team_incomplete"
+
+
+class UnitsChangedError(ConflictError):
+    """An editor's save made on units (blocks, parcels) cut from streets or buildings that
+    have changed since it loaded them."""
+
+    code = "units_changed"
+
+
 class TileSpecError(InvalidInputError):
     """A basemap setting that names no preset and is no usable URL template."""
 

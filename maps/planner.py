@@ -19,6 +19,7 @@ from branca.element import Element
 
 from gisgrid.rules import DEFAULT_HOUSEHOLD_BOUNDS
 from maps import assets
+from maps.editor_page import EDITOR_PREFIX
 from maps.pages import (
     OVERLAY_PANE,
     _display_feature,
@@ -86,6 +87,7 @@ def render_planner_map(
     static_prefix: str = assets.DEFAULT_STATIC_PREFIX,
     title: str = "网格规划图",
     label_min_zoom: int = 15,
+    make_draft: dict | None = None,
 ) -> str:
     """The planner's HTML page for a plan's grids (lon/lat WGS84 FeatureCollections).
 
@@ -93,7 +95,9 @@ def render_planner_map(
     (None: no street layer); ``coverage`` as ``PlanCoverage.to_dict()`` (None: no defect
     layer); ``diff`` as ``plan_versions.diff_plans`` (None: the panel says there is no
     earlier plan), described in the panel as ``diff_label``. ``household_bounds`` is
-    (min, max) households per residential grid, both inclusive.
+    (min, max) households per residential grid, both inclusive. ``make_draft``
+    (``{"scope", "name"}``) adds the button that copies the plan into a new draft and
+    opens it in the editor (``maps/editor/make_draft.js``).
     """
     low, high = (int(b) for b in household_bounds)
     features = [_display_feature(f) for f in grids.get("features", []) if f.get("geometry")]
@@ -118,8 +122,11 @@ def render_planner_map(
     folium.LayerControl(collapsed=False).add_to(fmap)
     _GridPageHook(fmap, grid_layers, None, len(features), label_min_zoom).add_to(fmap)
     figure.header.add_child(Element(PLANNER_CSS), name="gisgrid_planner_css")
-    panel = _panel_html(title, residential, (low, high), coverage, diff, diff_label)
+    panel = _panel_html(title, residential, (low, high), coverage, diff, diff_label, make_draft)
     figure.html.add_child(Element(panel), name="gisgrid_panel")
+    if make_draft:
+        script = f'<script type="module" src="{EDITOR_PREFIX}/make_draft.js"></script>'
+        figure.header.add_child(Element(script), name="gisgrid_make_draft")
     return figure.render().replace("<html>", '<html lang="zh-CN">', 1)
 
 
@@ -224,7 +231,8 @@ def _defect_layer(fmap: folium.Map, defects: list[dict]) -> folium.GeoJson | Non
 
 
 def _panel_html(title: str, residential: list[dict], bounds: tuple[int, int],
-                coverage: dict | None, diff: dict | None, diff_label: str) -> str:
+                coverage: dict | None, diff: dict | None, diff_label: str,
+                make_draft: dict | None = None) -> str:
     low, high = bounds
     bands = Counter(f["properties"]["band"] for f in residential)
     e = html.escape
@@ -239,6 +247,11 @@ def _panel_html(title: str, residential: list[dict], bounds: tuple[int, int],
              f'<div class="legend">{legend}</div>']
     parts += _coverage_html(coverage)
     parts += _diff_html(diff, diff_label)
+    if make_draft:
+        scope, name = e(str(make_draft["scope"])), e(str(make_draft["name"]))
+        parts.append(f'<p class="gisgrid-readonly">只读：生效或已退役的方案不能直接修改。'
+                     f'<button type="button" id="gisgrid-make-draft" data-scope="{scope}" '
+                     f'data-name="{name}">复制为调整稿并编辑</button></p>')
     parts.append("</div>")
     return "".join(parts)
 

@@ -20,6 +20,7 @@ from gisgrid.rules import fill_household_bounds
 from gisgrid.settings import ServerSettings
 from maps.assets import DEFAULT_STATIC_PREFIX, SETUP_HINT, missing_assets
 from maps.downloads import downloads_html
+from maps.editor_page import EDITOR_PREFIX, editor_static_app, render_editor_page
 from maps.pages import render_grid_map
 from maps.planner import render_planner_map
 from maps.static import map_static_app
@@ -68,13 +69,17 @@ def plan_map(plan_id: DbId, request: Request, session: SessionDep, who: PublicPa
 
 
 @router.get("/maps/plans/{plan_id}/planner", response_class=HTMLResponse,
-            summary="Planner's map: grid sizes against the bounds, streets, defects, diff",
+            summary="Planner's page: a draft opens in the editor; other plans read-only (grid sizes "
+                    "against the bounds, streets, defects, diff, a button to make a draft)",
             responses=route_responses(400, 404, 422, 503, media_type=HTML))
 def planner_map(plan_id: DbId, request: Request, session: SessionDep, who: PlannerPage,
                 min_households: int | None = Query(None, description="Default: the plan's"),
                 max_households: int | None = Query(None, description="Default: the plan's")
                 ) -> HTMLResponse:
     plan = queries.get_plan(session, plan_id)
+    if plan["status"] == "draft":  # a draft opens in the editor; other plans read-only below
+        return HTMLResponse(render_editor_page(plan, tiles=request.app.state.tiles,
+                                               exports=_export_formats(request.app)))
     stored = plan["household_bounds"]
     bounds = fill_household_bounds((min_households, max_households), (stored["min"], stored["max"]))
     coverage = plan_coverage(session, plan_id, household_bounds=bounds)
@@ -88,8 +93,16 @@ def planner_map(plan_id: DbId, request: Request, session: SessionDep, who: Plann
         diff=diff_plans(session, parent, plan_id) if parent is not None else None,
         diff_label=f"上一版方案 #{parent}",
         title=f"{plan['name']}（{plan['status']}）规划图",
+        make_draft={"scope": plan["scope"]["code"], "name": f"{plan['name']} 调整稿"}
+        if plan["status"] == "active" else None,
     )
     return HTMLResponse(page)
+
+
+def _export_formats(app: FastAPI) -> list[str]:
+    """The formats the plan export route offers, if this server has one (else none)."""
+    has = any(getattr(r, "path", "") == "/v1/plans/{plan_id}/export" for r in app.routes)
+    return ["gpkg", "geojson"] if has else []
 
 
 def install_maps(app: FastAPI, settings: ServerSettings) -> None:
@@ -99,4 +112,5 @@ def install_maps(app: FastAPI, settings: ServerSettings) -> None:
     if problems:
         log.warning("map assets missing (%s): %s", "; ".join(problems), SETUP_HINT)
     app.mount(DEFAULT_STATIC_PREFIX, map_static_app(settings.node_modules), name="map-static")
+    app.mount(EDITOR_PREFIX, editor_static_app(), name="map-editor")
     app.include_router(router)

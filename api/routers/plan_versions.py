@@ -59,7 +59,7 @@ class GenerateRequest(BaseModel):
 
 class EditRequest(BaseModel):
     version: DbInt = Field(description="The plan version the edit was made on (optimistic lock)")
-    op: Literal["split", "merge", "move", "replace", "renumber"]
+    op: Literal["split", "merge", "move", "replace", "renumber", "reassign", "team"]
     grid: DbId | None = None
     grids: list[DbId] | None = None
     line: dict[str, Any] | None = Field(None, description="split: a drawn GeoJSON LineString")
@@ -69,6 +69,17 @@ class EditRequest(BaseModel):
     area: dict[str, Any] | None = Field(None, description="move: GeoJSON polygon (e.g. a block)")
     boundary: dict[str, Any] | None = Field(None, description="replace: GeoJSON polygon")
     community: str | None = Field(None, description="renumber: community code")
+    assignment: list[dict[str, Any]] | None = Field(
+        None, max_length=1000, description="reassign: per touched grid {grid: id or new-N, "
+                                           "units: [unit ids], name?}; every unit of a named grid must be "
+                                           "listed (see GET /v1/plans/{id}/units)")
+    digests: dict[str, str] | None = Field(None, description="reassign: community code -> units digest, "
+                                                             "as GET /v1/plans/{id}/units gave them")
+    teams: list[dict[str, Any]] | None = Field(
+        None, max_length=1000, description="reassign: teams to set, {grid: id or new-N, leader, full_time, "
+                                           "part_time} (staff ids)")
+    team: dict[str, Any] | None = Field(None, description="team: {leader: id|null, full_time: id|null, "
+                                                          "part_time: [ids]}, the grid's whole team")
 
 
 AreaCode = Annotated[str, StringConstraints(min_length=1, max_length=12)]
@@ -89,6 +100,9 @@ class RedrawRequest(BaseModel):
 class ActivateRequest(BaseModel):
     version: DbInt | None = None
     effective_from: dt.date | None = None
+    team_override: str | None = Field(None, max_length=500,
+                                      description="Why grids without leader or full-time worker may be "
+                                                  "activated (else 409 team_incomplete)")
 
 
 def _geom(doc: dict[str, Any] | None, what: str) -> Any:
@@ -148,7 +162,8 @@ def generate_job(plan_id: int, body: GenerateRequest, actor: str | None) -> byte
         return json_bytes(result)
 
 
-@router.post("/{plan_id}/edits", summary="Edit a draft: split, merge, move, replace, renumber",
+@router.post("/{plan_id}/edits", summary="Edit a draft: split, merge, move, replace, renumber, reassign "
+                                         "(the editor's save), team",
              openapi_extra=json_body(EditRequest),
              responses=route_responses(400, 404, 409, 413, 422, 503, ok=PlanEdit))
 async def edit(plan_id: DbId, request: Request, who: PlanEditor) -> Response:
@@ -163,8 +178,11 @@ def _edit_args(body: EditRequest) -> dict[str, Any]:
                          "area": _geom(body.area, "area")},
         "replace": lambda: {"grid": body.grid, "boundary": _geom(body.boundary, "boundary")},
         "renumber": lambda: {"community": body.community},
+        "reassign": lambda: {"assignment": body.assignment, "digests": body.digests or {},
+                             "teams": body.teams},
+        "team": lambda: {"grid": body.grid, "team": body.team},
     }[body.op]()
-    missing = [k for k, v in args.items() if v is None and k not in ("line", "street")]
+    missing = [k for k, v in args.items() if v is None and k not in ("line", "street", "teams")]
     if missing:
         raise InvalidInputError(f"{body.op} needs {', '.join(missing)}")
     return args
@@ -201,17 +219,20 @@ def redraw_job(plan_id: int, body: RedrawRequest, actor: str | None) -> bytes:
         return json_bytes(result.to_dict())
 
 
-@router.post("/{plan_id}/activate", summary="Activate a draft (refused with 409 unless its coverage passes)",
+@router.post("/{plan_id}/activate", summary="Activate a draft (refused with 409 unless its coverage passes "
+                                            "and every grid has its leader and full-time worker)",
              response_model=Plan, responses=route_responses(400, 404, 409, 422, 503))
 def activate(plan_id: DbId, body: ActivateRequest, session: SessionDep, who: PlanEditor) -> dict[str, Any]:
     if body.version is not None:
         plan_store.bump_version(session, plan_id, expected=body.version)
-    activate_plan(session, plan_id, effective_from=body.effective_from, actor=who.user)
+    activate_plan(session, plan_id, effective_from=body.effective_from, actor=who.user,
+                  team_override=body.team_override)
     session.commit()
     return queries.get_plan(session, plan_id)
 
 
-@router.get("/{plan_id}/diff", summary="Households and shops that move between two plans",
+@router.get("/{plan_id}/diff", summary="Households, shops, open requests and team places that move "
+                                      "between two plans",
             response_model=PlanDiff, responses=route_responses(400, 404, 422, 503),
             dependencies=[Depends(public_reader)])
 def diff(plan_id: DbId, session: SessionDep,

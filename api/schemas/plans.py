@@ -8,7 +8,7 @@ from typing import Any, Literal
 from geojson_pydantic import Feature, FeatureCollection
 from pydantic import BaseModel, Field
 
-from api.schemas.common import AreaLevel, GridKind, PlanStatus, Polygonal, left_out_unless
+from api.schemas.common import AreaLevel, GridKind, PlanStatus, Polygonal, StaffRole, left_out_unless
 
 # -- plan versions -------------------------------------------------------------------------
 
@@ -117,10 +117,12 @@ class PlanEdit(BaseModel):
 
     plan_id: int
     version: int = Field(description="The plan's new version")
-    op: Literal["split", "merge", "move", "replace", "renumber"]
+    op: Literal["split", "merge", "move", "replace", "renumber", "reassign", "team"]
     grids: list[GridCounts]
     removed: list[int] = Field(description="Ids of grids the edit deleted")
     notes: list[str]
+    created: dict[str, int] = Field(description="reassign: the id of each new grid by the label it was sent "
+                                                "with (new-1, new-2...); empty otherwise")
 
 
 class ProposalSummary(BaseModel):
@@ -175,13 +177,34 @@ class Moves(BaseModel):
     moves: list[GridMove] = Field(description="Largest first")
 
 
+class StaffMove(BaseModel):
+    """Team places of one role moving from one grid to another; null: no grid (left or joined)."""
+
+    from_code: str | None
+    from_name: str | None
+    to_code: str | None
+    to_name: str | None
+    role: StaffRole
+    n: int
+
+
+class StaffMoves(BaseModel):
+    """Team places (staff, counted without names) that change grid."""
+
+    moved: int
+    moves: list[StaffMove] = Field(description="Largest first")
+
+
 class PlanDiff(BaseModel):
-    """Households and shops whose grid differs between two plans (renumbering alone is no move)."""
+    """Households, shops, open requests and team places whose grid differs between two plans
+    (renumbering alone is no move)."""
 
     before: int
     after: int
     households: Moves
     shops: Moves
+    requests: Moves = Field(description="Open requests (not resolved) by their location")
+    staff: StaffMoves
 
 
 class BoundBreach(BaseModel):

@@ -83,20 +83,26 @@ def generate_cmd(plan: int, community: str, version: Version, min_households: Mi
 
 
 @plan_app.command("edit")
-def edit_cmd(plan: int, op: Annotated[str, typer.Argument(help="merge, split or renumber")],
+def edit_cmd(plan: int, op: Annotated[str, typer.Argument(help="merge, split, renumber or team")],
              version: Version,
              grids: Annotated[str | None, typer.Option(help="merge: grid ids, comma-separated")] = None,
-             grid: Annotated[int | None, typer.Option(help="split: the grid")] = None,
+             grid: Annotated[int | None, typer.Option(help="split, team: the grid")] = None,
              street: Annotated[str | None, typer.Option(help="split: along this street")] = None,
              community: Annotated[str | None, typer.Option(help="renumber: community code")] = None,
+             leader: Annotated[int | None, typer.Option(help="team: the grid leader's staff id")] = None,
+             full_time: Annotated[int | None, typer.Option(help="team: the full-time worker's id")] = None,
+             part_time: Annotated[str | None, typer.Option(help="team: part-time staff ids, a,b")] = None,
              dry_run: DryRun = False) -> None:
-    """Edit a draft (the API also moves areas and replaces boundaries)."""
+    """Edit a draft (the API also moves areas, replaces boundaries and saves the editor's work)."""
     from gisgrid.plans.versions import apply_edit
 
     args: dict[str, Callable[[], dict[str, Any]]] = {
         "merge": lambda: {"grids": [int(g) for g in (grids or "").split(",") if g]},
         "split": lambda: {"grid": grid, "street": street},
         "renumber": lambda: {"community": community},
+        "team": lambda: {"grid": grid, "team": {
+            "leader": leader, "full_time": full_time,
+            "part_time": [int(x) for x in (part_time or "").split(",") if x]}},
     }
     if op not in args:
         raise typer.BadParameter(f"op must be one of {', '.join(args)}")

@@ -42,3 +42,27 @@ def list_events(session: Session, *, entity: str | None = None, entity_id: int |
         + " ORDER BY id DESC LIMIT :limit OFFSET :offset"), params)
     events = [{**r._mapping, "at": r.at.isoformat()} for r in rows]
     return int(total), events
+
+
+def plan_changes(session: Session, plan_id: int, *, since_version: int) -> list[dict[str, Any]]:
+    """The recorded changes of a plan from the first that made a version above
+    ``since_version`` on, oldest first, with the codes of the grids they changed (edits
+    record grid ids, of which those still in the plan are named; redraws record codes)."""
+    rows = session.execute(text("""
+        WITH e AS (
+            SELECT id, action, at, actor, details, (details->>'version')::int AS version
+            FROM audit_event WHERE entity = 'plan' AND entity_id = :p AND action <> 'create_draft')
+        SELECT e.action, e.version, e.at, e.actor,
+               coalesce(jsonb_array_length(e.details->'removed'), 0) AS removed,
+               ARRAY(SELECT g.code FROM grid g WHERE g.plan_id = :p AND g.id IN (
+                   SELECT jsonb_array_elements_text(CASE WHEN jsonb_typeof(e.details->'grids') = 'array'
+                                                         THEN e.details->'grids' ELSE '[]' END)::int)
+                     ORDER BY g.code)
+               || ARRAY(SELECT jsonb_array_elements_text(
+                      CASE WHEN jsonb_typeof(e.details->'changed') = 'array'
+                           THEN e.details->'changed' ELSE '[]' END)) AS grids
+        FROM e WHERE e.id >= coalesce((SELECT min(id) FROM e WHERE version > :v), 2147483647)
+        ORDER BY e.id
+    """), {"p": plan_id, "v": since_version})
+    return [{"action": r.action, "version": r.version, "at": r.at.isoformat(), "actor": r.actor,
+             "grids": list(dict.fromkeys(r.grids)), "removed": int(r.removed)} for r in rows]

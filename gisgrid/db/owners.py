@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from gisgrid.rules import BASE_KINDS_SQL, owner_order_sql
 
-__all__ = ["counted_in_sql", "owners_sql", "owns_sql"]
+__all__ = ["OPEN_REQUEST_SQL", "counted_in_sql", "owners_sql", "owns_sql"]
 
-_TABLES = ("household", "shop")
+_TABLES = ("household", "shop", "request")
+#: The requests that follow their place's grid: the open ones (a closed request keeps the
+#: grid it was handled in). Rows of table ``request`` aliased ``t``.
+OPEN_REQUEST_SQL = "t.status <> 'resolved'"
 
 
 def owners_sql(table: str, *, plan: str = ":plan", among: str | None = None) -> str:
@@ -26,7 +29,7 @@ def owners_sql(table: str, *, plan: str = ":plan", among: str | None = None) -> 
     Parameters
     ----------
     table : str
-        ``household`` or ``shop``.
+        ``household``, ``shop`` or ``request`` (open requests only: :data:`OPEN_REQUEST_SQL`).
     plan : str
         SQL for the plan's id (a bind parameter such as ``:plan``).
     among : str, optional
@@ -44,12 +47,14 @@ def owners_sql(table: str, *, plan: str = ":plan", among: str | None = None) -> 
         raise ValueError(f"owners_sql: table must be one of {_TABLES}, not {table!r}")
     holders = (f"grid g ON ST_Covers(g.boundary, t.location) AND g.plan_id = {plan} "
                f"AND g.kind IN {BASE_KINDS_SQL}")
+    only = f" AND {OPEN_REQUEST_SQL}" if table == "request" else ""
     if among is None:
-        source = f"{table} t JOIN {holders}"
+        source = f"{table} t JOIN {holders}{only}"
     else:
         # The chosen grids' points first (GiST on the points), then every base grid of the
         # plan holding each (GiST on the grids); DISTINCT ON drops a point seen twice.
-        source = f"grid s JOIN {table} t ON ST_Covers(s.boundary, t.location) JOIN {holders} WHERE {among}"
+        source = (f"grid s JOIN {table} t ON ST_Covers(s.boundary, t.location) JOIN {holders} "
+                  f"WHERE {among}{only}")
     return (f"SELECT DISTINCT ON (t.id) t.id, g.id AS grid_id FROM {source} "
             f"ORDER BY t.id, {owner_order_sql('g')}")
 

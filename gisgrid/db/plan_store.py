@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import numpy as np
 import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -156,6 +157,34 @@ def set_boundary(session: Session, grid_id: int, boundary: shapely.Geometry) -> 
     """), {"id": grid_id, "wkb": _wkb(boundary)})
 
 
+def vertices_near(session: Session, plan_ids: list[int], geom: shapely.Geometry, *,
+                  within_deg: float) -> shapely.Geometry | None:
+    """The stored vertices a sent shape may mean: those of the grids of the plans and of the
+    communities within ``within_deg`` of it (a MultiPoint; None when there are none)."""
+    wkb = session.execute(text(f"""
+        WITH s AS (SELECT ST_GeomFromWKB(:wkb, {STORAGE_SRID}) AS g)
+        SELECT ST_AsBinary(ST_Collect(p.geom)) FROM (
+            SELECT (ST_DumpPoints(x.boundary)).geom FROM grid x, s
+            WHERE x.plan_id = ANY(:p) AND ST_DWithin(x.boundary, s.g, :d)
+            UNION ALL
+            SELECT (ST_DumpPoints(a.boundary)).geom FROM admin_area a, s
+            WHERE a.level = 'community' AND ST_DWithin(ST_Boundary(a.boundary), s.g, :d)) p
+    """), {"wkb": _wkb(geom), "p": plan_ids, "d": within_deg}).scalar_one_or_none()
+    return None if wkb is None else shapely.from_wkb(bytes(wkb))
+
+
+def plan_vertices(session: Session, plan_ids: list[int], district_code: str) -> np.ndarray:
+    """Every vertex of the plans' grids and of the district's communities, as (n, 2) lon/lat."""
+    rows = session.execute(text("""
+        SELECT ST_X(p.geom), ST_Y(p.geom) FROM (
+            SELECT (ST_DumpPoints(boundary)).geom FROM grid WHERE plan_id = ANY(:p)
+            UNION
+            SELECT (ST_DumpPoints(boundary)).geom FROM admin_area
+            WHERE level = 'community' AND district_code = :d) p
+    """), {"p": plan_ids, "d": district_code}).all()
+    return np.array([tuple(r) for r in rows], dtype=float).reshape(-1, 2)
+
+
 def delete_grids(session: Session, grid_ids: list[int]) -> None:
     session.execute(text("DELETE FROM grid WHERE id = ANY(:ids)"), {"ids": grid_ids})
 
@@ -282,7 +311,8 @@ def update_code(session: Session, grid_id: int, *, code: str, seq: int, name: st
 
 
 def household_moves(session: Session, *, before: int, after: int, table: str) -> list[dict[str, Any]]:
-    """Households (or shops) whose owner grid differs between two plans, grouped by move.
+    """Households (or shops, or open requests) whose base grid differs between two plans,
+    grouped by move.
 
     Each point's owner in each plan follows the one rule (:mod:`gisgrid.rules`), as the
     stored assignment and the counts do. A grid is the same grid in both plans when its

@@ -14,16 +14,19 @@ from gisgrid.db.audit_store import record_event
 from gisgrid.db.engine import note_lookup_change
 from gisgrid.db.models import Plan
 from gisgrid.errors import ConflictError, EffectiveDateError, NotFoundError
+from gisgrid.plans.teams import require_teams
 from gisgrid.rules import today
 
 
 def activate_plan(session: Session, plan_id: int, *, effective_from: dt.date | None = None,
-                  actor: str | None = None) -> Plan:
+                  actor: str | None = None, team_override: str | None = None) -> Plan:
     """Make a draft plan the active one of its scope, retiring the one before it.
 
     The retired plan's ``effective_to`` becomes the new plan's ``effective_from``, so
     "which plan was in force on date D" has exactly one answer. That day is
     ``effective_from``, else the plan's own, else today in China (:func:`gisgrid.rules.today`).
+    Every grid must have its leader and full-time worker (人在格上) unless ``team_override``
+    gives the reason it may go without (recorded with the activation).
 
     Raises
     ------
@@ -31,7 +34,9 @@ def activate_plan(session: Session, plan_id: int, *, effective_from: dt.date | N
         No such plan.
     ConflictError
         The plan is not a draft, or another session activated a plan of the same scope
-        at the same moment (the database's one-active-per-scope index refused).
+        at the same moment (the database's one-active-per-scope index refused);
+        ``TeamIncompleteError`` for grids without leader or full-time worker and no
+        ``team_override``.
     EffectiveDateError
         The start day is not after the start of the active plan it would retire (that
         plan would be retired before, or on, its first day: a range with no day in it).
@@ -42,6 +47,7 @@ def activate_plan(session: Session, plan_id: int, *, effective_from: dt.date | N
     if plan.status != "draft":
         raise ConflictError(f"plan {plan_id} is {plan.status}; only a draft can be activated")
     require_coverage(session, plan_id)  # CoverageFailedError (409) unless the plan tiles its area
+    let_through = require_teams(session, plan_id, override_reason=team_override)  # 409 team_incomplete
     # Today in China (gisgrid.rules.today), not the server's local day.
     start = effective_from or plan.effective_from or today()
     previous = session.scalars(
@@ -78,5 +84,8 @@ def activate_plan(session: Session, plan_id: int, *, effective_from: dt.date | N
     record_event(session, "activate", "plan", plan.id, actor=actor,
                  details={"effective_from": start.isoformat(), "retired": [p.id for p in previous],
                           "unassigned_households": len(assigned.unassigned_households),
-                          "before": before, "after": {"status": "active", "version": plan.version}})
+                          "before": before, "after": {"status": "active", "version": plan.version},
+                          **({"team_override": team_override,
+                              "grids_without_team": [g["code"] for g in let_through]}
+                             if let_through else {})})
     return plan

@@ -15,18 +15,24 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import shapely
 from sqlalchemy.orm import Session
 
 from gisgrid.blocks.polygonize import polygonize_blocks
 from gisgrid.db import plan_store as store
+from gisgrid.db import team_store
 from gisgrid.db.audit_store import record_event
 from gisgrid.errors import InvalidGeometryError, InvalidInputError, NotFoundError
 from gisgrid.planning.codes import assign_codes
 from gisgrid.planning.generate import plan_grids
+from gisgrid.plans.reassign import reassign_units
+from gisgrid.plans.reshape import reshape_grids
+from gisgrid.plans.snapping import SNAP_DEG, snap_to_vertices
+from gisgrid.plans.teams import Team, set_team
 from gisgrid.rules import DEFAULT_HOUSEHOLD_BOUNDS, fill_household_bounds
 
-EDIT_OPS = ("split", "merge", "move", "replace", "renumber")
+EDIT_OPS = ("split", "merge", "move", "replace", "renumber", "reassign", "team")
 
 
 @dataclass
@@ -39,10 +45,12 @@ class EditResult:
     grids: list[dict[str, Any]]
     removed: list[int] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    created: dict[str, int] = field(default_factory=dict)  # reassign: new grid label -> id
 
     def to_dict(self) -> dict[str, Any]:
         return {"plan_id": self.plan_id, "version": self.version, "op": self.op,
-                "grids": self.grids, "removed": self.removed, "notes": self.notes}
+                "grids": self.grids, "removed": self.removed, "notes": self.notes,
+                "created": self.created}
 
 
 def copy_to_draft(session: Session, source_id: int, *, name: str, author: str | None = None,
@@ -102,18 +110,26 @@ def create_draft(session: Session, *, scope: str, name: str, source: str = "copy
                                     parent_id=active, author=author, note=note,
                                     effective_from=effective_from,
                                     household_bounds=fill_household_bounds(household_bounds, inherited))
-        _insert_uploaded(session, plan_id, district, grids or [])
+        _insert_uploaded(session, plan_id, district, grids or [], reference=[active] if active else [])
     record_event(session, "create_draft", "plan", plan_id, actor=actor or author,
                  details={"source": source, "parent": active, "after": {"status": "draft", "version": 1}})
     return plan_id
 
 
-def _insert_uploaded(session: Session, plan_id: int, district: str, grids: list[dict[str, Any]]) -> None:
+def _insert_uploaded(session: Session, plan_id: int, district: str, grids: list[dict[str, Any]], *,
+                     reference: list[int]) -> None:
+    """Store uploaded grids; a vertex within SNAP_DEG of one of the active plan's or of a
+    community's is put back on it, so grids exported by gisgrid (rounded) come back exact."""
     if not grids:
         raise InvalidInputError("an uploaded plan needs at least one grid")
+    stored = store.plan_vertices(session, reference, district)
+    near = shapely.STRtree(shapely.points(stored)) if len(stored) else None
     touched: set[int] = set()
     for i, g in enumerate(grids):
         geom = _valid_polygonal(g["geometry"], f"grids[{i}]")
+        if near is not None:
+            close = near.query(shapely.buffer(shapely.envelope(geom), SNAP_DEG))
+            geom = snap_to_vertices(geom, shapely.multipoints(stored[close]) if len(close) else None)
         community_id, level, _ = store.area_ids(session, str(g.get("community") or ""))
         if level != "community":
             raise InvalidInputError(f"grids[{i}]: {g.get('community')} is a {level}, not a community")
@@ -284,22 +300,29 @@ def _move(session: Session, plan_id: int, *, from_grid: int, to_grid: int, area:
     src, dst = (store.grid_rows(session, plan_id, [g])[0] for g in (from_grid, to_grid))
     area = _valid_polygonal(area, "area")
     a, b = shapely.from_wkb(bytes(src.wkb)), shapely.from_wkb(bytes(dst.wkb))
-    moved = shapely.intersection(a, area)
-    if moved.is_empty or moved.area == 0:
+    # A block cut from served (rounded) streets lies a hair off the stored edges: put it
+    # on them, then let the faces of the noded edges decide (gisgrid.plans.reshape).
+    corners = shapely.multipoints(np.concatenate([shapely.get_coordinates(g) for g in (a, b)]))
+    area = snap_to_vertices(area, corners)
+    out = reshape_grids({from_grid: a, to_grid: b}, [(area, from_grid, to_grid)])
+    if not out.moved:
         raise InvalidGeometryError(f"the area does not overlap grid {from_grid}")
-    left, grown = shapely.difference(a, moved), shapely.union(b, moved)
-    if left.is_empty:
+    if from_grid in out.removed:
         raise InvalidInputError(f"the move would empty grid {from_grid}: merge the grids instead")
-    if shapely.get_num_geometries(grown) > 1:
+    if shapely.get_num_geometries(out.shapes[to_grid]) > 1:
         raise InvalidGeometryError(f"the moved area does not touch grid {to_grid} along an edge")
-    store.set_boundary(session, from_grid, left)
-    store.set_boundary(session, to_grid, grown)
+    store.set_boundary(session, from_grid, out.shapes[from_grid])
+    store.set_boundary(session, to_grid, out.shapes[to_grid])
     return EditResult(plan_id, 0, "move", store.grid_counts(session, [from_grid, to_grid]))
 
 
 def _replace(session: Session, plan_id: int, *, grid: int, boundary: Any) -> EditResult:
     store.grid_rows(session, plan_id, [grid])
-    store.set_boundary(session, grid, _valid_polygonal(boundary, "boundary"))
+    boundary = _valid_polygonal(boundary, "boundary")
+    # Served boundaries are rounded (7 decimals): a shape sent back unchanged is put back
+    # on the vertices it came from, so the round trip opens no gap (gisgrid.plans.snapping).
+    near = store.vertices_near(session, [plan_id], boundary, within_deg=SNAP_DEG)
+    store.set_boundary(session, grid, snap_to_vertices(boundary, near))
     return EditResult(plan_id, 0, "replace", store.grid_counts(session, [grid]),
                       notes=["run the coverage check: a new boundary may open gaps or overlaps"])
 
@@ -311,14 +334,31 @@ def _renumber(session: Session, plan_id: int, *, community: str) -> EditResult:
     return EditResult(plan_id, 0, "renumber", store.grid_counts(session, ids))
 
 
+def _reassign(session: Session, plan_id: int, *, assignment: list[dict[str, Any]],
+              digests: dict[str, str] | None = None, teams: list[dict[str, Any]] | None = None) -> EditResult:
+    """The editor's save: units to grids, boundaries rebuilt from them (gisgrid.plans.reassign)."""
+    done = reassign_units(session, plan_id, assignment=assignment, digests=digests, teams=teams)
+    return EditResult(plan_id, 0, "reassign", store.grid_counts(session, done.grids), removed=done.removed,
+                      notes=done.notes, created=done.created)
+
+
+def _team(session: Session, plan_id: int, *, grid: int, team: dict[str, Any]) -> EditResult:
+    """Name a grid's whole 1+1+X team (gisgrid.plans.teams)."""
+    set_team(session, plan_id, grid, Team.from_dict(team))
+    return EditResult(plan_id, 0, "team", store.grid_counts(session, [grid]))
+
+
 _EDITS = {"split": _split, "merge": _merge, "move": _move, "replace": _replace,
-          "renumber": _renumber}
+          "renumber": _renumber, "reassign": _reassign, "team": _team}
 
 
 def diff_plans(session: Session, before: int, after: int) -> dict[str, Any]:
-    """Which households and shops move from which grid to which between two plans."""
+    """Which households, shops and open requests move from which grid to which between two
+    plans, and which team places (staff) change grid."""
     out: dict[str, Any] = {"before": before, "after": after}
-    for table, key in (("household", "households"), ("shop", "shops")):
+    for table, key in (("household", "households"), ("shop", "shops"), ("request", "requests")):
         moves = store.household_moves(session, before=before, after=after, table=table)
         out[key] = {"moved": sum(m["n"] for m in moves), "moves": moves}
+    staff = team_store.staff_moves(session, before=before, after=after)
+    out["staff"] = {"moved": sum(m["n"] for m in staff), "moves": staff}
     return out
