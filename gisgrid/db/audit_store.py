@@ -50,7 +50,11 @@ def plan_changes(session: Session, plan_id: int, *, since_version: int) -> list[
     record grid ids, of which those still in the plan are named; redraws record codes)."""
     rows = session.execute(text("""
         WITH e AS (
-            SELECT id, action, at, actor, details, (details->>'version')::int AS version
+            -- an edit records {"before": v, "after": v + 1}; older rows and other actions a number
+            SELECT id, action, at, actor, details,
+                   CASE jsonb_typeof(details->'version')
+                        WHEN 'object' THEN (details->'version'->>'after')::int
+                        WHEN 'number' THEN (details->>'version')::int END AS version
             FROM audit_event WHERE entity = 'plan' AND entity_id = :p AND action <> 'create_draft')
         SELECT e.action, e.version, e.at, e.actor,
                coalesce(jsonb_array_length(e.details->'removed'), 0) AS removed,

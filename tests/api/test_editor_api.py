@@ -15,10 +15,22 @@ from sqlalchemy import Engine, text
 
 XUEYUAN = "610802001001"
 
+#: The client every test here calls the server with: signed as the district's planner, since
+#: drafts, edits and activation refuse anonymous callers (set by the autouse fixture below).
+http: httpx.Client
+
+
+@pytest.fixture(autouse=True)
+def _planner_client(accounts) -> Iterator[None]:
+    global http
+    with httpx.Client(headers=accounts["planner"].headers, timeout=60) as client:
+        http = client
+        yield
+
 
 @pytest.fixture
 def draft(live_server: str, engine: Engine) -> Iterator[dict]:
-    r = httpx.post(
+    r = http.post(
         f"{live_server}/v1/plans", json={"scope": "610802", "name": "editor API draft"}, timeout=60
     )
     assert r.status_code == 201, r.text
@@ -30,13 +42,13 @@ def draft(live_server: str, engine: Engine) -> Iterator[dict]:
 
 @pytest.fixture
 def doc(draft: dict, live_server: str) -> dict:
-    r = httpx.get(f"{live_server}/v1/plans/{draft['id']}/units", timeout=300)
+    r = http.get(f"{live_server}/v1/plans/{draft['id']}/units", timeout=300)
     assert r.status_code == 200
     return check(r)
 
 
 def _version(live_server: str, plan: int) -> int:
-    return httpx.get(f"{live_server}/v1/plans/{plan}").json()["version"]
+    return http.get(f"{live_server}/v1/plans/{plan}").json()["version"]
 
 
 def _neighbours(doc: dict) -> tuple[int, int, list[str], list[str]]:
@@ -54,7 +66,7 @@ def _neighbours(doc: dict) -> tuple[int, int, list[str], list[str]]:
 def test_the_units_document_covers_every_household_and_names_every_grid(
     doc: dict, live_server: str, draft: dict
 ) -> None:
-    grids = httpx.get(
+    grids = http.get(
         f"{live_server}/v1/plans/{draft['id']}/grids", params={"kind": "residential"}, timeout=60
     ).json()["features"]
     props = [f["properties"] for f in doc["units"]["features"]]
@@ -64,7 +76,7 @@ def test_the_units_document_covers_every_household_and_names_every_grid(
     assert doc["plan"]["id"] == draft["id"] and doc["bounds"] == {"min": 100, "max": 600}
     assert all(g["team"]["leader"] and g["team"]["full_time"] for g in doc["grids"])
     assert doc["staff"] and "phone" not in doc["staff"][0]
-    r = httpx.get(f"{live_server}/v1/plans/987654/units")
+    r = http.get(f"{live_server}/v1/plans/987654/units")
     assert (r.status_code, check(r)["code"]) == (404, "not_found")
 
 
@@ -73,7 +85,7 @@ def test_a_reassign_save_answers_the_grids_and_the_changes_list_it(
 ) -> None:
     a, b, units_a, units_b = _neighbours(doc)
     digests = {c["code"]: c["digest"] for c in doc["communities"]}
-    r = httpx.post(
+    r = http.post(
         f"{live_server}/v1/plans/{draft['id']}/edits",
         timeout=120,
         json={
@@ -87,15 +99,15 @@ def test_a_reassign_save_answers_the_grids_and_the_changes_list_it(
     assert (
         r.status_code == 200 and body["op"] == "reassign" and body["version"] == 2 and body["created"] == {}
     )
-    changes = check(httpx.get(f"{live_server}/v1/plans/{draft['id']}/changes", params={"since": 1}))
+    changes = check(http.get(f"{live_server}/v1/plans/{draft['id']}/changes", params={"since": 1}))
     assert changes["version"] == 2 and [c["action"] for c in changes["changes"]] == ["edit_reassign"]
     codes = {g["id"]: g["code"] for g in doc["grids"]}
     assert sorted(changes["changes"][0]["grids"]) == sorted([codes[a], codes[b]])
     assert (
-        check(httpx.get(f"{live_server}/v1/plans/{draft['id']}/changes", params={"since": 2}))["changes"]
+        check(http.get(f"{live_server}/v1/plans/{draft['id']}/changes", params={"since": 2}))["changes"]
         == []
     )
-    r = httpx.get(f"{live_server}/v1/plans/{draft['id']}/changes", params={"since": -1})
+    r = http.get(f"{live_server}/v1/plans/{draft['id']}/changes", params={"since": -1})
     assert (r.status_code, check(r)["code"]) == (422, "invalid_request")
 
 
@@ -116,9 +128,9 @@ def test_hostile_saves_get_a_4xx_and_change_nothing(doc: dict, draft: dict, live
     ]
     for extra, status, code in cases:
         body = {"op": "reassign", "version": 1, "digests": digests, **extra}
-        r = httpx.post(url, json=body, timeout=120)
+        r = http.post(url, json=body, timeout=120)
         assert (r.status_code, check(r)["code"]) == (status, code), (extra.keys(), r.text)
-    r = httpx.post(
+    r = http.post(
         url,
         content=b'{"op": "reassign", "version": 1, "assignment": [{"grid": ',
         headers={"content-type": "application/json"},
@@ -126,7 +138,7 @@ def test_hostile_saves_get_a_4xx_and_change_nothing(doc: dict, draft: dict, live
     )
     assert (r.status_code, check(r)["code"]) == (400, "invalid_json")  # abandoned half-way
     assert _version(live_server, draft["id"]) == 1
-    after = httpx.get(f"{live_server}/v1/plans/{draft['id']}/units", timeout=300).json()
+    after = http.get(f"{live_server}/v1/plans/{draft['id']}/units", timeout=300).json()
     assert [f["properties"]["grid"] for f in after["units"]["features"]] == [
         f["properties"]["grid"] for f in doc["units"]["features"]
     ]
@@ -141,13 +153,13 @@ def test_a_grid_without_its_leader_stops_activation_until_a_reason_is_given(
         "full_time": grid["team"]["full_time"]["id"],
         "part_time": [p["id"] for p in grid["team"]["part_time"]],
     }
-    r = httpx.post(
+    r = http.post(
         f"{live_server}/v1/plans/{draft['id']}/edits",
         timeout=60,
         json={"op": "team", "version": 1, "grid": grid["id"], "team": team},
     )
     assert r.status_code == 200 and check(r)["op"] == "team"
-    r = httpx.post(f"{live_server}/v1/plans/{draft['id']}/activate", json={"version": 2}, timeout=300)
+    r = http.post(f"{live_server}/v1/plans/{draft['id']}/activate", json={"version": 2}, timeout=300)
     body = check(r)
     assert (r.status_code, body["code"]) == (409, "team_incomplete")
     assert body["details"]["grids"] == [
@@ -159,20 +171,20 @@ def test_a_grid_without_its_leader_stops_activation_until_a_reason_is_given(
             "missing": ["leader"],
         }
     ]
-    r = httpx.post(
+    r = http.post(
         f"{live_server}/v1/plans/{draft['id']}/activate",
         timeout=60,
         json={"version": 2, "team_override": "x" * 501},
     )
     assert (r.status_code, check(r)["code"]) == (422, "invalid_request")
-    assert httpx.get(f"{live_server}/v1/plans/{draft['id']}").json()["status"] == "draft"
+    assert http.get(f"{live_server}/v1/plans/{draft['id']}").json()["status"] == "draft"
 
 
 def test_every_grid_sent_back_as_the_api_serves_it_changes_nothing(draft: dict, live_server: str) -> None:
     url = f"{live_server}/v1/plans/{draft['id']}"
-    grids = httpx.get(f"{url}/grids", timeout=60).json()["features"]
+    grids = http.get(f"{url}/grids", timeout=60).json()["features"]
     for version, feature in enumerate(grids, start=1):
-        r = httpx.post(
+        r = http.post(
             f"{url}/edits",
             timeout=60,
             json={
@@ -183,24 +195,24 @@ def test_every_grid_sent_back_as_the_api_serves_it_changes_nothing(draft: dict, 
             },
         )
         assert r.status_code == 200, r.text
-    again = {f["id"]: f for f in httpx.get(f"{url}/grids", timeout=60).json()["features"]}
+    again = {f["id"]: f for f in http.get(f"{url}/grids", timeout=60).json()["features"]}
     assert all(shapely.equals(shape(f["geometry"]), shape(again[f["id"]]["geometry"])) for f in grids)
-    coverage = httpx.get(f"{url}/coverage", timeout=300).json()
+    coverage = http.get(f"{url}/coverage", timeout=300).json()
     assert coverage["ok"], [d["message"] for d in coverage["defects"][:5]]
-    assert httpx.get(f"{url}/diff", timeout=300).json()["households"]["moved"] == 0
+    assert http.get(f"{url}/diff", timeout=300).json()["households"]["moved"] == 0
 
 
 def test_a_block_cut_by_post_blocks_moves_into_its_neighbour_grid(
     doc: dict, draft: dict, live_server: str
 ) -> None:
-    boundary = httpx.get(f"{live_server}/v1/areas/{XUEYUAN}").json()["geometry"]
+    boundary = http.get(f"{live_server}/v1/areas/{XUEYUAN}").json()["geometry"]
     streets = {"type": "FeatureCollection", "features": doc["streets"]["features"]}
-    r = httpx.post(f"{live_server}/v1/blocks", json={"boundary": boundary, "streets": streets}, timeout=120)
+    r = http.post(f"{live_server}/v1/blocks", json={"boundary": boundary, "streets": streets}, timeout=120)
     assert r.status_code == 200, r.text
     blocks = [shape(f["geometry"]) for f in r.json()["features"]]
     grids = {
         f["id"]: shape(f["geometry"])
-        for f in httpx.get(
+        for f in http.get(
             f"{live_server}/v1/plans/{draft['id']}/grids", params={"community": XUEYUAN}
         ).json()["features"]
     }
@@ -214,7 +226,7 @@ def test_a_block_cut_by_post_blocks_moves_into_its_neighbour_grid(
         and grids[a].area > 1.5 * blk.area
         and shapely.length(shapely.intersection(blk.boundary, grids[b].buffer(1e-6))) > 2e-4
     )
-    r = httpx.post(
+    r = http.post(
         f"{live_server}/v1/plans/{draft['id']}/edits",
         timeout=60,
         json={
@@ -226,5 +238,5 @@ def test_a_block_cut_by_post_blocks_moves_into_its_neighbour_grid(
         },
     )
     assert r.status_code == 200, r.text
-    coverage = httpx.get(f"{live_server}/v1/plans/{draft['id']}/coverage", timeout=300).json()
+    coverage = http.get(f"{live_server}/v1/plans/{draft['id']}/coverage", timeout=300).json()
     assert not [d for d in coverage["defects"] if d["kind"] in ("gap", "overlap")], coverage["defects"][:3]

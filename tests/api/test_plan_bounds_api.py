@@ -42,13 +42,17 @@ def test_a_draft_gets_the_bounds_it_is_given_and_its_check_and_page_use_them(cli
     coverage = client.get(f"/v1/plans/{plan['id']}/coverage").json()["household_bounds"]
     assert (coverage["min"], coverage["max"]) == (250, 400)
     assert coverage["breaches"] and all(not 250 <= b["households"] <= 400 for b in coverage["breaches"])
+    # A draft's page is the editor, which colours grids against the bounds of its document.
     page = client.get(f"/maps/plans/{plan['id']}/planner", headers=planner)
-    assert page.status_code == 200 and "250–400户" in page.text
-    assert "50–400户" in client.get(f"/maps/plans/{plan['id']}/planner?min_households=50",
-                                   headers=planner).text
+    assert page.status_code == 200 and 'id="ed-dialog"' in page.text
+    units = client.get(f"/v1/plans/{plan['id']}/units", headers=planner)
+    assert units.status_code == 200 and units.json()["bounds"] == {"min": 250, "max": 400}
     active = client.get("/v1/plans", params={"status": "active"}).json()["plans"][0]
     assert active["household_bounds"] == {"min": 100, "max": 600}
     assert "100–600户" in client.get(f"/maps/plans/{active['id']}/planner", headers=planner).text
+    # the read-only page takes a bound from its URL, the other from the plan
+    assert "50–600户" in client.get(f"/maps/plans/{active['id']}/planner?min_households=50",
+                                   headers=planner).text
 
 
 def test_a_copy_without_bounds_takes_the_active_plans(client, made, accounts) -> None:

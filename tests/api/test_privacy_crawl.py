@@ -121,7 +121,7 @@ def samples(engine: Engine) -> Iterator[dict[str, list]]:
             JOIN building b ON b.id = h.building_id JOIN admin_area c ON c.id = b.community_id
             WHERE c.code = :c AND h.address LIKE '%室' ORDER BY h.id LIMIT 1"""), {"c": XUEYUAN}).one()
     yield {"plan_id": [active, holed], "code": ["610802", XUEYUAN, grid_code], "grid_id": [grid],
-           "lon": [lon], "lat": [lat], "q": [address], "before": [active],
+           "lon": [lon], "lat": [lat], "q": [address], "before": [active], "since": [0],
            # OGC API Features: every collection, and the first features of each.
            "collection_id": ["areas", "grids", f"plan-{holed}", "streets", "shops", "resources",
                              "requests"], "feature_id": [1, 2]}

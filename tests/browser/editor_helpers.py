@@ -16,15 +16,38 @@ import httpx
 
 READY = "body[data-ready='1']"
 
+#: The credentials the helpers call the API with (drafts, edits and activation refuse
+#: anonymous callers); the tests' fixtures set it with :func:`sign_api_as`.
+API_HEADERS: dict[str, str] = {}
+
+
+def sign_api_as(headers: dict[str, str]) -> None:
+    API_HEADERS.clear()
+    API_HEADERS.update(headers)
+
+
+def sign_in_browser(context: Any, base: str, account: Any) -> None:
+    """Sign a browser context in at /login as ``account`` (the session cookie then signs the
+    pages' own API calls, as it does for a planner)."""
+    page = context.new_page()
+    page.goto(f"{base}/login", wait_until="load")
+    page.fill("input[name=name]", account.name)
+    page.fill("input[name=password]", account.password)
+    with page.expect_navigation(wait_until="load"):
+        page.click("#login-form button[type=submit]")
+    assert any(c["name"] == "gisgrid_session" for c in context.cookies()), "sign-in failed"
+    page.close()
+
 
 def post_json(url: str, body: dict[str, Any]) -> Any:
-    r = httpx.post(url, json=body, timeout=120)
+    r = httpx.post(url, json=body, headers=API_HEADERS, timeout=120)
     assert r.status_code < 300, r.text
     return r.json()
 
 
 def get_json(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=120) as response:
+    request = urllib.request.Request(url, headers=API_HEADERS)
+    with urllib.request.urlopen(request, timeout=120) as response:
         return json.load(response)
 
 

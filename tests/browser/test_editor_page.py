@@ -24,6 +24,8 @@ from editor_helpers import (
     paint_at,
     pick_grid,
     show_unit,
+    sign_api_as,
+    sign_in_browser,
     total,
 )
 from offline import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, OfflineLoad
@@ -42,9 +44,10 @@ def chromium():
 
 
 @pytest.fixture
-def drafts(live_server, engine):
+def drafts(live_server, engine, accounts):
     """Drafts made through the API, deleted after the test (the API commits)."""
     made: list[int] = []
+    sign_api_as(accounts["planner"].headers)
 
     def make(name: str) -> dict:
         plan = new_draft(live_server, name)
@@ -57,7 +60,7 @@ def drafts(live_server, engine):
 
 
 @pytest.fixture
-def offline(chromium, live_server):
+def offline(chromium, live_server, accounts):
     """A browser context that reaches only the gisgrid server; yields (context, load)."""
     context = chromium.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
     load = OfflineLoad(None, {"127.0.0.1"})
@@ -70,6 +73,8 @@ def offline(chromium, live_server):
             r.abort("internetdisconnected")
 
     context.route("**/*", route)
+    sign_api_as(accounts["planner"].headers)
+    sign_in_browser(context, live_server, accounts["planner"])
     context.on(
         "page",
         lambda page: (

@@ -11,6 +11,7 @@ import struct
 import httpx
 import pytest
 from editor_helpers import (
+    API_HEADERS,
     block_to_move,
     get_json,
     grid_code,
@@ -18,6 +19,8 @@ from editor_helpers import (
     open_editor,
     pick_grid,
     show_unit,
+    sign_api_as,
+    sign_in_browser,
     total,
 )
 from estates import build_estate, vacant_block
@@ -47,10 +50,12 @@ def chromium():
 
 
 @pytest.fixture
-def context(chromium, live_server):
+def context(chromium, live_server, accounts):
     """A context reaching only the server; page errors collected in ``context.errors``."""
     ctx = chromium.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN", accept_downloads=True)
     ctx.route("**/*", lambda r: r.continue_() if r.request.url.startswith(live_server) else r.abort())
+    sign_api_as(accounts["planner"].headers)
+    sign_in_browser(ctx, live_server, accounts["planner"])
     errors: list[str] = []
     ctx.on("page", lambda page: page.on("pageerror", lambda e: errors.append(str(e))))
     ctx.errors = errors
@@ -59,8 +64,9 @@ def context(chromium, live_server):
 
 
 @pytest.fixture
-def drafts(live_server, engine):
+def drafts(live_server, engine, accounts):
     made: list[int] = []
+    sign_api_as(accounts["planner"].headers)
 
     def make(name: str) -> dict:
         plan = new_draft(live_server, name)
@@ -88,7 +94,8 @@ def test_redraw_after_a_new_estate_moves_fewer_households_than_regenerating_and_
     try:
         body = {"version": 1, "community": "610802001001"}
         assert httpx.post(
-            f"{live_server}/v1/plans/{regenerated['id']}/generate", json=body, timeout=300
+            f"{live_server}/v1/plans/{regenerated['id']}/generate",
+            json=body, headers=API_HEADERS, timeout=300,
         ).is_success
         regenerating = get_json(f"{live_server}/v1/plans/{regenerated['id']}/diff")["households"]["moved"]
         page = open_editor(context, live_server, plan["id"])

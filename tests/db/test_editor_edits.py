@@ -121,7 +121,7 @@ def test_a_reassigned_block_moves_exactly_its_households_and_the_plan_still_tile
                                     AND action = 'edit_reassign'"""),
         {"p": plan},
     ).scalar_one()
-    assert event["version"] == 2 and sorted(event["grids"]) == sorted([a, b])
+    assert event["version"] == {"before": 1, "after": 2} and sorted(event["grids"]) == sorted([a, b])
 
 
 def test_one_building_moved_out_of_a_shared_block_keeps_coverage_and_moves_its_households(
