@@ -134,6 +134,14 @@ class EmptyInputError(InvalidInputError):
     code = "empty_input"
 
 
+class InvalidRegisterError(InvalidInputError):
+    """A register file (households, shops, buildings, staff) that cannot be read whole: not
+    CSV or XLSX, an encoding it is not in, no header recognised, a row that breaks the
+    file (``details``: the rows and what is wrong); nothing of it is imported."""
+
+    code = "invalid_register"
+
+
 class OutsideCoverageError(NotFoundError):
     """A point outside every grid in force (details carry ``distance_m`` to the nearest)."""
 
