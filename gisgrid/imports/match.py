@@ -58,6 +58,8 @@ class RowMatch:
     grid: dict[str, Any] | None = None
     candidates: list[dict[str, Any]] = field(default_factory=list)
     reason: str | None = None
+    community: str | None = None     # a door's community and district codes (buildings: the store's)
+    district: str | None = None
 
 
 def _suffix(value: str, marker: str) -> str:
@@ -82,30 +84,35 @@ def address_text(values: dict[str, str]) -> str:
             + _suffix(values.get("unit", ""), "单元") + _suffix(values.get("room", ""), "室"))[:MAX_TEXT]
 
 
-def _places(hyps: list[Hypothesis]) -> list[tuple[Hypothesis, int | None]]:
-    """The best hypothesis of each (building, unit) named, best first."""
-    best: dict[tuple[int, int | None], Hypothesis] = {}
+def _places(hyps: list[Hypothesis], doors: bool) -> list[tuple[Hypothesis, int | None]]:
+    """The best hypothesis of each (building, unit) named, best first; with ``doors``, also
+    each door on a road that no building stands at (a shop's door)."""
+    best: dict[tuple[Any, int | None], Hypothesis] = {}
     for h in hyps:
-        if h.building is None:
+        if h.building is not None:
+            key: tuple[Any, int | None] = (h.building.id, h.components.get("unit"))
+        elif doors and h.level == "door":
+            key = ((round(h.lon, 7), round(h.lat, 7)), None)
+        else:
             continue
-        key = (h.building.id, h.components.get("unit"))
         if key not in best or h.score > best[key].score:
             best[key] = h
-    ranked = sorted(best.items(), key=lambda kv: (-kv[1].score, kv[0][0], kv[0][1] or 0))
+    ranked = sorted(best.items(), key=lambda kv: (-kv[1].score, str(kv[0][0]), kv[0][1] or 0))
     return [(h, unit) for (_, unit), h in ranked]
 
 
 def _candidate(view: GridView, h: Hypothesis) -> dict[str, Any]:
-    return {"address": h.address, "confidence": round(min(h.score, 1.0), 3),
-            "grid": _grid(view, h.building.id if h.building else None)}
+    return {"address": h.address, "confidence": round(min(h.score, 1.0), 3), "grid": _grid(view, h)}
 
 
-def _grid(view: GridView, building_id: int | None) -> dict[str, Any] | None:
-    g = view.building_grid.get(building_id) if building_id is not None else None
-    if g is None:
-        return None
-    grid = view.grids.get(g) or {}
-    return {"id": g, "code": grid.get("code"), "name": grid.get("name")}
+def _grid(view: GridView, h: Hypothesis) -> dict[str, Any] | None:
+    """The grid of the place: its building's, else the point lookup's at the door."""
+    if h.building is not None:
+        g = view.building_grid.get(h.building.id)
+        grid = view.grids.get(g) if g is not None else None
+    else:
+        grid = (view.at(h.lon, h.lat) or {}).get("grid")
+    return None if grid is None else {"id": grid["id"], "code": grid.get("code"), "name": grid.get("name")}
 
 
 def _why_not(hyps: list[Hypothesis], text: str) -> str:
@@ -117,8 +124,10 @@ def _why_not(hyps: list[Hypothesis], text: str) -> str:
     return f"only the {h.level} {h.address} matches: no such building in it"
 
 
-def match_address(gaz: Gazetteer, view: GridView, text: str, *, need_unit: bool) -> RowMatch:
-    """Match one address text to a building (and unit, when ``need_unit``) and its grid.
+def match_address(gaz: Gazetteer, view: GridView, text: str, *, need_unit: bool,
+                  doors: bool = False) -> RowMatch:
+    """Match one address text to a building (and unit, when ``need_unit``; or, with
+    ``doors``, a door on a road) and its grid.
 
     Examples
     --------
@@ -127,11 +136,12 @@ def match_address(gaz: Gazetteer, view: GridView, text: str, *, need_unit: bool)
     ('matched', 2, '904', True)
     """
     hyps = hypotheses(gaz, tokenise(gaz, text)) if text.strip() else []
-    places = _places(hyps)
+    places = _places(hyps, doors)
     if not places:
         return RowMatch("unmatched", reason=_why_not(hyps, text))
     top, unit = places[0]
-    rivals = [h for h, _ in places[1:] if h.score >= top.score - TIE and h.building is not top.building]
+    rivals = [h for h, _ in places[1:] if h.score >= top.score - TIE
+              and (h.building is not top.building or top.building is None)]
     if rivals or top.score < MIN_CONFIDENCE:
         cands = [top, *rivals] if rivals else [h for h, _ in places[:MAX_CANDIDATES]]
         why = (f"{len(cands)} places fit equally well" if rivals
@@ -139,9 +149,15 @@ def match_address(gaz: Gazetteer, view: GridView, text: str, *, need_unit: bool)
         return RowMatch("ambiguous", round(min(top.score, 1.0), 3), reason=why,
                         candidates=[_candidate(view, h) for h in cands[:MAX_CANDIDATES]])
     b = top.building
-    assert b is not None
-    out = RowMatch("matched", round(min(top.score, 1.0), 3), b.id, label=top.address,
-                   lon=top.lon, lat=top.lat, grid=_grid(view, b.id))
+    out = RowMatch("matched", round(min(top.score, 1.0), 3), b.id if b else None, label=top.address,
+                   lon=top.lon, lat=top.lat, grid=_grid(view, top))
+    if b is None:       # a door (doors=True): the point lookup says where it lies
+        point = view.at(top.lon, top.lat) or {}
+        out.community = (point.get("community") or {}).get("code")
+        out.district = (point.get("district") or {}).get("code")
+        if out.grid is None:
+            return RowMatch("unmatched", out.confidence, label=top.address, reason="the door is in no grid")
+        return out
     if unit is not None:
         out.unit_no, out.unit_id = unit, b.units[unit][0]
         household = top.household or {}

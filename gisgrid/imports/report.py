@@ -7,10 +7,12 @@ registry's address, the grid) and why not; it never repeats a row's personal fie
 
 from __future__ import annotations
 
-import io
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+from gisgrid.imports.xlsx import write_xlsx
 
 __all__ = ["STATUSES", "ImportReport"]
 
@@ -44,26 +46,21 @@ class ImportReport:
 
     def to_xlsx(self) -> bytes:
         """The report as a workbook: a summary sheet (汇总) and one row per register row (明细)."""
-        from openpyxl import Workbook
-
-        book = Workbook(write_only=True)
-        summary = book.create_sheet("汇总 summary")
-        summary.append(["导入 import", self.kind])
-        summary.append(["试运行 dry run", "是 yes" if self.dry_run else "否 no"])
+        summary: list[list[Any]] = [["导入 import", self.kind],
+                                    ["试运行 dry run", "是 yes" if self.dry_run else "否 no"]]
         for k, v in self.file.items():
             summary.append([k, v if not isinstance(v, dict) else ", ".join(f"{a}={b}" for a, b in v.items())])
         for k, v in self.counts().items():
             summary.append([f"{_STATUS_ZH.get(k, '行数')} {k}", v])
         for k, v in (self.written or {}).items():
             summary.append([f"written {k}", v])
-        sheet = book.create_sheet("明细 rows")
-        sheet.append([f"{zh} {en}" for en, zh in _XLSX_COLUMNS])
+        return write_xlsx([("汇总 summary", summary), ("明细 rows", self._detail())])
+
+    def _detail(self) -> Iterator[list[Any]]:
+        yield [f"{zh} {en}" for en, zh in _XLSX_COLUMNS]
         for r in self.rows:
             grid = r.get("grid") or {}
             cands = "; ".join(f"{c['address']} ({c['confidence']})" for c in r.get("candidates") or [])
-            sheet.append([r["row"], f"{_STATUS_ZH[r['status']]} {r['status']}", r.get("confidence"),
-                          r.get("address"), r.get("match"), grid.get("code"), grid.get("name"),
-                          cands or None, r.get("reason"), r.get("duplicate_of"), r.get("key")])
-        out = io.BytesIO()
-        book.save(out)
-        return out.getvalue()
+            yield [r["row"], f"{_STATUS_ZH[r['status']]} {r['status']}", r.get("confidence"),
+                   r.get("address"), r.get("match"), grid.get("code"), grid.get("name"),
+                   cands or None, r.get("reason"), r.get("duplicate_of"), r.get("key")]

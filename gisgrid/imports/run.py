@@ -75,14 +75,15 @@ def _own_key(fields: dict[str, Any]) -> str | None:
 class _Matcher:
     """Address matches of one import, each distinct text read once."""
 
-    def __init__(self, gaz: Gazetteer, view: GridView, need_unit: bool) -> None:
-        self.gaz, self.view, self.need_unit = gaz, view, need_unit
+    def __init__(self, gaz: Gazetteer, view: GridView, need_unit: bool, doors: bool = False) -> None:
+        self.gaz, self.view, self.need_unit, self.doors = gaz, view, need_unit, doors
         self.seen: dict[str, RowMatch] = {}
 
     def __call__(self, text: str) -> RowMatch:
         m = self.seen.get(text)
         if m is None:
-            m = self.seen[text] = match_address(self.gaz, self.view, text, need_unit=self.need_unit)
+            m = self.seen[text] = match_address(self.gaz, self.view, text, need_unit=self.need_unit,
+                                                doors=self.doors)
         return m
 
 
@@ -92,10 +93,18 @@ def _row(rec: Record, text: str, m: RowMatch) -> dict[str, Any]:
             "duplicate_of": None, "key": None}
 
 
+_ROOM_RE = re.compile(r"单元([A-Z]?\d+[A-Z]?)(?:室|户|号)?$")
+
+
 def _room(m: RowMatch, rec: Record, text: str) -> str | None:
+    """The room of a row: the registry's (an existing room), the 室 column, or the number
+    after 单元 (3栋2单元301), else as the address parser reads it."""
     if m.room:
         return m.room
-    room = rec.values.get("room") or parse_address(text).room
+    room = rec.values.get("room")
+    if not room:
+        found = _ROOM_RE.search(fold(text))
+        room = found.group(1) if found else parse_address(text).room
     return unicodedata.normalize("NFKC", room).upper().removesuffix("室") if room else None
 
 
@@ -174,7 +183,7 @@ def _buildings(reg: Register, gaz: Gazetteer, view: GridView, areas: dict[int, t
 def _shops(reg: Register, gaz: Gazetteer, view: GridView, areas: dict[int, tuple[str, str]],
            covers: Callable[[str], bool] | None, progress: Progress | None
            ) -> tuple[list[dict[str, Any]], list[tuple[Any, ...]], list[dict[str, Any]]]:
-    match = _Matcher(gaz, view, need_unit=False)
+    match = _Matcher(gaz, view, need_unit=False, doors=True)
     rows, writes, problems = [], [], []
     first: dict[str, int] = {}
     for rec in reg.records:
@@ -188,8 +197,9 @@ def _shops(reg: Register, gaz: Gazetteer, view: GridView, areas: dict[int, tuple
             continue
         if m.status != "matched":
             continue
-        district, community = areas[m.building_id]    # type: ignore[index]
-        if covers is not None and not covers(community):
+        district, community = (areas[m.building_id] if m.building_id is not None
+                               else (m.district, m.community))
+        if covers is not None and not covers(community):   # type: ignore[arg-type]
             row.update(status="unmatched", reason="outside your scope")
             continue
         address = rec.values.get("address") or text
