@@ -53,3 +53,9 @@ def test_hostile_files_are_400_with_a_code(client, accounts) -> None:
         assert (r.status_code, check(r)["code"]) == (400, "invalid_register")
     huge = SMALL + "T9,金林小区,3栋2单元904,王五,3,13900000001\n".encode("gb18030") * 20000
     assert check(_post(client, accounts["planner"], body=huge))["counts"]["duplicate"] == 20001
+
+
+def test_a_register_over_the_body_limit_is_413_before_any_work(client, accounts, settings) -> None:
+    huge = SMALL * (settings.limits.max_body_bytes // len(SMALL) + 1)
+    r = _post(client, accounts["planner"], body=huge)
+    assert (r.status_code, r.json()["code"]) == (413, "payload_too_large")
