@@ -184,6 +184,13 @@ class TeamIncompleteError(ConflictError):
     code = "team_incomplete"
 
 
+class ImportConflictError(ConflictError):
+    """Another import wrote rows with the same register keys meanwhile (two imports of one
+    register at once): nothing of this one was written; import it again."""
+
+    code = "import_conflict"
+
+
 class UnitsChangedError(ConflictError):
     """An editor's save made on units (blocks, parcels) cut from streets or buildings that
     have changed since it loaded them."""

@@ -37,7 +37,7 @@ _BODY = {BULK_BODY: True, "requestBody": {"required": True, "description": "The 
                          "updates its record (by the register's id column, else the address). "
                          "`format=xlsx` answers the report as a workbook.",
              openapi_extra=_BODY,
-             responses=route_responses(400, 403, 413, 422, 503, ok=ImportReport,
+             responses=route_responses(400, 403, 409, 413, 422, 503, ok=ImportReport,
                                        more={200: {"content": {XLSX: _BINARY}}}))
 async def import_file(
     request: Request,

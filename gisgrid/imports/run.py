@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gisgrid.address.answer import GridView
@@ -25,7 +26,7 @@ from gisgrid.address.parse import parse_address
 from gisgrid.address.text import fold
 from gisgrid.db import import_store
 from gisgrid.db.audit_store import record_event
-from gisgrid.errors import InvalidRegisterError
+from gisgrid.errors import ImportConflictError, InvalidRegisterError
 from gisgrid.imports.columns import parse_count
 from gisgrid.imports.match import RowMatch, address_text, match_address
 from gisgrid.imports.read import MAX_PROBLEMS, Record, Register, read_register
@@ -318,7 +319,12 @@ def import_register(session: Session, kind: str, data: bytes, *, filename: str |
         return report
     write = {"households": import_store.write_households, "buildings": import_store.write_buildings,
              "shops": import_store.write_shops, "staff": import_store.write_staff}[kind]
-    report.written = write(session, writes)
+    try:
+        with session.begin_nested():
+            report.written = write(session, writes)
+    except IntegrityError as exc:     # the unique register keys: a concurrent import of the same rows
+        raise ImportConflictError("another import wrote the same register rows meanwhile; nothing of "
+                                  "this one was written: import it again") from exc
     if report.written["inserted"] or report.written["updated"] or report.written.get("team_changes"):
         record_event(session, "import", kind, None, actor=actor,
                      details={"file": filename, "counts": report.counts(), "written": report.written})
