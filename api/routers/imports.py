@@ -26,8 +26,10 @@ router = APIRouter(prefix="/v1/imports", tags=["imports"])
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
-_BODY = {BULK_BODY: True, "requestBody": {"required": True, "description": "The register file", "content": {
-    "text/csv": _BINARY, XLSX: _BINARY, "application/octet-stream": _BINARY}}}
+# The file as sent: XLSX is told from CSV by its signature, whatever the Content-Type says.
+_BODY = {BULK_BODY: True, "requestBody": {"required": True, "description": "The register file: XLSX/XLS, "
+                                          "or CSV in UTF-8 or GB18030", "content": {
+    "application/octet-stream": _BINARY, "text/csv": _BINARY}}}
 
 
 @router.post("", summary="Import a register (households, shops, buildings, staff) from XLSX or CSV",
