@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from registers import build_register, to_csv  # noqa: E402
 
 from gisgrid.db.engine import ready_engine  # noqa: E402
-from gisgrid.imports import import_register  # noqa: E402
+from gisgrid.imports import import_register, read_register  # noqa: E402
 from gisgrid.settings import DatabaseSettings  # noqa: E402
 
 
@@ -67,13 +67,18 @@ def main() -> None:
             reg.rows.append(type(r)(**{**r.__dict__, "hid": f"{r.hid}-{k}", "room": room}))
         k += 1
     data = to_csv(reg)
-    ours, naive = [], []
+    ours, naive, phases = [], [], []
     for _ in range(a.runs):
         with Session(engine) as s:
             t = time.perf_counter()
+            read_register(data, "households")
+            t_read = time.perf_counter() - t
+            t = time.perf_counter()
             rep = import_register(s, "households", data, filename="bench.csv", actor="bench")
+            t_import = time.perf_counter() - t
             rep.to_xlsx()
             ours.append(time.perf_counter() - t)
+            phases.append((t_read, t_import, ours[-1] - t_import))
             counts, written = rep.counts(), rep.written
             s.rollback()
         with Session(engine) as s:
@@ -82,6 +87,8 @@ def main() -> None:
     mo, mn = statistics.median(ours), statistics.median(naive)
     print(f"{a.rows:,} rows ({len(data) / 1e6:.1f} MB GB18030 CSV): {counts}; written {written}")
     print(f"gisgrid import + XLSX report: median {mo:.1f} s (runs: {', '.join(f'{x:.1f}' for x in ours)})")
+    print("of which: " + "; ".join(f"run {i}: read {a:.1f} s, import (read, match, write) {b:.1f} s, "
+                                   f"XLSX report {c:.1f} s" for i, (a, b, c) in enumerate(phases, 1)))
     print(f"naive row-by-row (lookup + PostGIS grid + INSERT), scaled from {a.naive_rows:,} rows: "
           f"median {mn:.1f} s; ratio naive/gisgrid {mn / mo:.1f}x")
 
