@@ -51,6 +51,8 @@ def test_hostile_files_are_400_with_a_code(client, accounts) -> None:
     for body in (b"", b"PK\x03\x04" + b"\x00" * 100, SMALL[:-3] + b"\xff\xfe\n", b"a,b\n1,2\n" * 1000):
         r = _post(client, accounts["planner"], body=body)
         assert (r.status_code, check(r)["code"]) == (400, "invalid_register")
+    header_only = check(_post(client, accounts["planner"], body="小区,房屋,人数\n".encode("gb18030")))
+    assert header_only["counts"]["rows"] == 0 and header_only["rows"] == []
     huge = SMALL + "T9,金林小区,3栋2单元904,王五,3,13900000001\n".encode("gb18030") * 20000
     assert check(_post(client, accounts["planner"], body=huge))["counts"]["duplicate"] == 20001
 

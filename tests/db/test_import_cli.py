@@ -39,6 +39,7 @@ def test_a_dry_run_reports_every_row_and_writes_nothing(db_url: str, engine: Eng
     assert out.exit_code == 0, out.output
     assert "2 rows: 1 matched, 0 ambiguous, 1 unmatched, 0 duplicate" in out.output
     assert "dry run" in out.output and _households(engine) == before
+    assert "matched 2 / 2 rows" in out.output        # the progress, on stderr
     rows = list(openpyxl.load_workbook(tmp_path / "report.xlsx")["明细 rows"].values)
     assert [r[0] for r in rows[1:]] == [2, 3] and rows[2][8]      # row numbers; the reason why not
 
