@@ -52,4 +52,6 @@ class ImportReport(BaseModel):
     counts: ImportCounts
     written: dict[str, int] | None = Field(description="inserted, updated, unchanged (staff: "
                                                        "team_changes)")
+    assigned: list[int] = Field(description="Active plans whose stored household and shop assignment "
+                                            "was recomputed after the write")
     rows: list[ImportRow]

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from gisgrid.db.bulk import copy_rows
 
-__all__ = ["HOUSEHOLD_COLUMNS", "SHOP_COLUMNS", "building_areas", "grids_by_code",
+__all__ = ["HOUSEHOLD_COLUMNS", "SHOP_COLUMNS", "active_plans", "building_areas", "grids_by_code",
            "write_buildings", "write_households", "write_shops", "write_staff"]
 
 HOUSEHOLD_COLUMNS = ("key", "district_code", "building_id", "unit_id", "room", "address", "size",
@@ -183,3 +183,10 @@ def grids_by_code(session: Session) -> dict[str, dict[str, Any]]:
         out[r.code] = dict(r._mapping)
         out.setdefault(r.name, dict(r._mapping))
     return out
+
+
+def active_plans(session: Session, districts: Sequence[str]) -> list[int]:
+    """Ids of the active plans of some districts (their stored assignments follow an import)."""
+    return list(session.execute(text(
+        "SELECT id FROM plan WHERE status = 'active' AND district_code = ANY(:d) ORDER BY id"),
+        {"d": list(districts)}).scalars())

@@ -33,6 +33,8 @@ class ImportReport:
     file: dict[str, Any]
     rows: list[dict[str, Any]] = field(default_factory=list)
     written: dict[str, int] | None = None
+    #: Active plans whose stored assignment was recomputed (households or shops written).
+    assigned: list[int] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         """Rows in all and per status."""
@@ -42,7 +44,7 @@ class ImportReport:
     def to_dict(self) -> dict[str, Any]:
         """The report as the API sends it (``--json`` prints the same)."""
         return {"kind": self.kind, "dry_run": self.dry_run, "file": self.file, "counts": self.counts(),
-                "written": self.written, "rows": self.rows}
+                "written": self.written, "assigned": self.assigned, "rows": self.rows}
 
     def to_xlsx(self) -> bytes:
         """The report as a workbook: a summary sheet (汇总) and one row per register row (明细)."""

@@ -325,7 +325,17 @@ def import_register(session: Session, kind: str, data: bytes, *, filename: str |
     except IntegrityError as exc:     # the unique register keys: a concurrent import of the same rows
         raise ImportConflictError("another import wrote the same register rows meanwhile; nothing of "
                                   "this one was written: import it again") from exc
-    if report.written["inserted"] or report.written["updated"] or report.written.get("team_changes"):
+    changed = report.written["inserted"] or report.written["updated"]
+    if changed and kind in ("households", "shops"):
+        # the stored assignments of the plans in force are a snapshot of who lies where
+        # (gisgrid.assign.plan): new and moved households and shops join it now
+        from gisgrid.assign.plan import assign_plan
+
+        districts = sorted({w[1] for w in writes})
+        for plan_id in import_store.active_plans(session, districts):
+            assign_plan(session, plan_id)
+            report.assigned.append(plan_id)
+    if changed or report.written.get("team_changes"):
         record_event(session, "import", kind, None, actor=actor,
                      details={"file": filename, "counts": report.counts(), "written": report.written})
     return report

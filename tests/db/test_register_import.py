@@ -69,6 +69,14 @@ def test_the_import_writes_exactly_the_matched_rows(session: Session, register: 
         "SELECT register_key FROM household WHERE register_key IS NOT NULL")).scalars())
     assert written == {f"id:{r.hid}" for r in register.rows if r.status == "matched"}
     assert _state(session)[:2] == (count + 100, keyed + 4700)
+    # the new households join the stored assignment of the plan in force
+    plans = session.execute(text("SELECT id FROM plan WHERE status = 'active'")).scalars().all()
+    assert report.assigned == sorted(plans)
+    unassigned = session.execute(text("""
+        SELECT count(*) FROM household h WHERE NOT EXISTS (
+            SELECT 1 FROM household_assignment a WHERE a.plan_id = :p AND a.household_id = h.id)"""),
+                                 {"p": plans[0]}).scalar_one()
+    assert unassigned == 0
     # the register's sizes, heads and phones are stored on the household matched
     r = next(r for r in register.rows if r.status == "matched")
     size, head, phone = session.execute(text(
