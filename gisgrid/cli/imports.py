@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import sys
 from pathlib import Path
@@ -36,7 +37,9 @@ def import_cmd(
     """Import a register: every row matched to its building, unit and grid; all or nothing.
 
     Re-importing the same register changes nothing; a changed row updates its record (by
-    the register's id column, or the address). Recognised columns: """ + _COLUMNS_HELP
+    the register's id column, or the address). Fields and some of the headers recognised
+    are listed below (full list: README, "Register imports").
+    """
     from gisgrid.imports import import_register
 
     if kind not in KINDS:
@@ -67,3 +70,6 @@ def import_cmd(
                    f"{w['unchanged']:,} unchanged")
     if report is not None:
         typer.echo(f"report -> {report}")
+
+
+import_cmd.__doc__ = inspect.cleandoc(import_cmd.__doc__ or "") + "\n\n" + _COLUMNS_HELP.replace("; ", "\n\n")
