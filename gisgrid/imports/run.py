@@ -137,12 +137,10 @@ def _households(reg: Register, gaz: Gazetteer, view: GridView, areas: dict[int, 
         place = f"{fold(b.label)}/{m.unit_no}/{fold(room)}"
         key = _own_key(fields) or f"addr:{place}"
         row["key"] = key
-        for k in {key, place}:
-            if k in first:
-                row.update(status="duplicate", duplicate_of=first[k],
-                           reason="same id as" if k == key and key.startswith("id:") else "same room as")
-                row["reason"] += f" row {first[k]}"
-                break
+        dup = next(((k, first[k]) for k in (key, place) if k in first), None)
+        if dup is not None:
+            what = "id" if dup[0] == key and key.startswith("id:") else "room"
+            row.update(status="duplicate", duplicate_of=dup[1], reason=f"same {what} as row {dup[1]}")
         else:
             first[key] = first[place] = rec.row
             writes.append((key, district, m.building_id, m.unit_id, room,
