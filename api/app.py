@@ -27,6 +27,7 @@ from api.routers import (
     editor,
     exports,
     health,
+    imports,
     lookup,
     lookup_address,
     ogc,
@@ -95,7 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_auth(app)
     for module in (health, docs, areas, plans, assign, blocks, lookup, lookup_address, coverage,
-                   plan_versions, ogc, exports, people, audit, signin, editor):
+                   plan_versions, ogc, exports, people, audit, signin, editor, imports):
         app.include_router(module.router)
     install_maps(app, settings.server)
     app.add_middleware(LookupFastLane)

@@ -134,6 +134,14 @@ class EmptyInputError(InvalidInputError):
     code = "empty_input"
 
 
+class InvalidRegisterError(InvalidInputError):
+    """A register file (households, shops, buildings, staff) that cannot be read whole: not
+    CSV or XLSX, an encoding it is not in, no header recognised, a row that breaks the
+    file (``details``: the rows and what is wrong); nothing of it is imported."""
+
+    code = "invalid_register"
+
+
 class OutsideCoverageError(NotFoundError):
     """A point outside every grid in force (details carry ``distance_m`` to the nearest)."""
 
@@ -174,6 +182,13 @@ class TeamIncompleteError(ConflictError):
     """A plan whose grids lack a leader or a full-time worker, activated without a reason."""
 
     code = "team_incomplete"
+
+
+class ImportConflictError(ConflictError):
+    """Another import wrote rows with the same register keys meanwhile (two imports of one
+    register at once): nothing of this one was written; import it again."""
+
+    code = "import_conflict"
 
 
 class UnitsChangedError(ConflictError):

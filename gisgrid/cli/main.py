@@ -14,6 +14,7 @@ from gisgrid.cli.common import fail as _fail
 from gisgrid.cli.common import new_app
 from gisgrid.cli.coverage import coverage_app
 from gisgrid.cli.export import export_app
+from gisgrid.cli.imports import import_cmd
 from gisgrid.cli.lookup import register as register_lookup
 from gisgrid.cli.plan import plan_app
 from gisgrid.cli.users import users_app
@@ -151,6 +152,7 @@ def serve(
 
 
 app.command("blocks")(blocks_cmd)
+app.command("import")(import_cmd)
 
 
 def main() -> None:

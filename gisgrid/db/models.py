@@ -167,6 +167,8 @@ class Building(Base):
     """A building (楼栋) with its road address."""
 
     __tablename__ = "building"
+    __table_args__ = (Index("ix_building_register_key", "district_code", "register_key", unique=True,
+                            postgresql_where=text("register_key IS NOT NULL")),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     district_code: Mapped[str] = mapped_column(String(6), index=True)
@@ -176,6 +178,9 @@ class Building(Base):
     address: Mapped[str] = mapped_column(String(200))
     floors: Mapped[int | None] = mapped_column(Integer)
     footprint: Mapped[Any] = mapped_column(_geom("POLYGON"))
+    # The register's own key (migration 0012): ``id:<its id column>`` or the matched
+    # address; re-importing a register updates the row with the same key (gisgrid.imports).
+    register_key: Mapped[str | None] = mapped_column(String(120))
 
 
 class Unit(Base):
@@ -194,7 +199,9 @@ class Household(Base):
     """A household (住户): address, room, size and location."""
 
     __tablename__ = "household"
-    __table_args__ = (CheckConstraint("size >= 1", name="household_size_positive"),)
+    __table_args__ = (CheckConstraint("size >= 1", name="household_size_positive"),
+                      Index("ix_household_register_key", "district_code", "register_key", unique=True,
+                            postgresql_where=text("register_key IS NOT NULL")))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     district_code: Mapped[str] = mapped_column(String(6), index=True)
@@ -206,12 +213,20 @@ class Household(Base):
     address: Mapped[str] = mapped_column(String(200))
     size: Mapped[int] = mapped_column(Integer, server_default="1")
     location: Mapped[Any] = mapped_column(_geom("POINT"))
+    # The register's own key (migration 0012): ``id:<its id column>`` or the matched
+    # address; re-importing a register updates the row with the same key (gisgrid.imports).
+    register_key: Mapped[str | None] = mapped_column(String(120))
+    # What a register says of the household (personal data: never in a public answer).
+    head_name: Mapped[str | None] = mapped_column(String(50))
+    phone: Mapped[str | None] = mapped_column(String(20))
 
 
 class Shop(Base):
     """A shop or firm (商户)."""
 
     __tablename__ = "shop"
+    __table_args__ = (Index("ix_shop_register_key", "district_code", "register_key", unique=True,
+                            postgresql_where=text("register_key IS NOT NULL")),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     district_code: Mapped[str] = mapped_column(String(6), index=True)
@@ -220,17 +235,27 @@ class Shop(Base):
     category: Mapped[str | None] = mapped_column(String(50))
     address: Mapped[str | None] = mapped_column(String(200))
     location: Mapped[Any] = mapped_column(_geom("POINT"))
+    # The register's own key (migration 0012): ``id:<its id column>`` or the matched
+    # address; re-importing a register updates the row with the same key (gisgrid.imports).
+    register_key: Mapped[str | None] = mapped_column(String(120))
+    operator: Mapped[str | None] = mapped_column(String(50))     # 经营者: personal data
+    phone: Mapped[str | None] = mapped_column(String(20))
 
 
 class Staff(Base):
     """A person who serves grids. Personal data: never part of a public response."""
 
     __tablename__ = "staff"
+    __table_args__ = (Index("ix_staff_register_key", "district_code", "register_key", unique=True,
+                            postgresql_where=text("register_key IS NOT NULL")),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     district_code: Mapped[str] = mapped_column(String(6), index=True)
     name: Mapped[str] = mapped_column(String(50))
     phone: Mapped[str | None] = mapped_column(String(20))
+    # The register's own key (migration 0012): ``id:<its id column>`` or the matched
+    # address; re-importing a register updates the row with the same key (gisgrid.imports).
+    register_key: Mapped[str | None] = mapped_column(String(120))
 
 
 class GridStaff(Base):
