@@ -99,7 +99,7 @@ SOURCES: dict[str, Source] = {
         table="request t",
         geometry="t.location",
         joins=_COMMUNITY,
-        properties="""json_build_object('category', t.category, 'status', t.status,
+        properties="""json_build_object('category', t.category, 'stage', t.stage,
             'reported_at', t.reported_at, 'community_code', c.code, 'community_name', c.name)""",
     ),
 }

@@ -163,10 +163,10 @@ def _load_points_and_things(session: Session, frames: dict[str, Any], area_ids: 
         (off["shop"] + int(r.id), district, cid(r.community_code), r.name, r.category, r.address,
          ewkb_hex(r.geometry)) for r in frames["shop"].itertuples()))
     rows["request"] = copy_rows(session, "request", (
-        "id", "district_code", "community_id", "title", "category", "description", "status",
+        "id", "district_code", "community_id", "title", "category", "description", "stage",
         "reported_at", "location"), (
         (off["request"] + int(r.id), district, cid(r.community_code), r.title, r.category,
-         r.description, r.status, r.reported_at, ewkb_hex(r.geometry))
+         r.description, _STAGE_OF_STATUS[r.status], f"{r.reported_at} 12:00+08", ewkb_hex(r.geometry))
         for r in frames["request"].itertuples()))
     rows["resource"] = copy_rows(session, "resource", (
         "id", "district_code", "community_id", "name", "kind", "details", "location"), (
@@ -175,6 +175,10 @@ def _load_points_and_things(session: Session, frames: dict[str, Any], area_ids: 
     for table in off:
         sync_sequence(session, table)
     return rows
+
+
+#: The demo file's request statuses as stages (gisgrid.demo.cases then makes them cases).
+_STAGE_OF_STATUS = {"open": "registered", "in_progress": "in_progress", "resolved": "closed"}
 
 
 def load_demo(session: Session, path: Path = DEMO_FILE, *, replace: bool = False,
