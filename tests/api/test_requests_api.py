@@ -183,3 +183,36 @@ def test_the_same_request_posted_twice_is_two_requests_each_the_others_duplicate
     a = _post(client, accounts, lon=lon, lat=lat, category="dispute").json()
     b = _post(client, accounts, lon=lon, lat=lat, category="dispute").json()
     assert a["id"] != b["id"] and [d for d in b["duplicates"] if d["id"] == a["id"]][0]["distance_m"] == 0.0
+
+
+def test_a_transition_the_stage_does_not_allow_is_409_with_the_allowed_ones(client, accounts,
+                                                                            engine: Engine) -> None:
+    lon, lat = place_in(engine, "学院社区")
+    rid = _post(client, accounts, lon=lon, lat=lat).json()["id"]
+    h = accounts["staff"].headers
+    r = client.post(f"/v1/requests/{rid}/transitions", json={"to": "closed"}, headers=h)
+    assert r.status_code == 409
+    assert r.json()["code"] == "transition_not_allowed" and r.json()["message"]
+    assert r.json()["details"]["allowed"] == ["dispatched", "suspended", "duplicate", "referred"]
+    r = client.post(f"/v1/requests/{rid}/transitions", json={"to": "dispatched", "note": "派给网格员"},
+                    headers=h)
+    assert r.status_code == 200 and r.json()["stage"] == "dispatched"
+    assert [e["to"] for e in r.json()["events"]] == ["registered", "dispatched"]
+    assert r.json()["events"][-1]["actor"] == accounts["staff"].name
+    assert client.post(f"/v1/requests/{rid}/transitions", json={"to": "returned"}, headers=h).json()[
+        "code"] == "invalid_input"                                   # a return needs its reason
+    r = client.post(f"/v1/requests/{rid}/transitions", json={"to": "teleported"}, headers=h)
+    assert r.status_code == 409
+
+
+def test_only_the_staff_of_the_requests_community_move_it(client, accounts, engine: Engine) -> None:
+    lon, lat = place_in(engine, "学院社区")
+    rid = _post(client, accounts, lon=lon, lat=lat).json()["id"]
+    body = {"to": "dispatched"}
+    assert client.post(f"/v1/requests/{rid}/transitions", json=body).status_code == 401
+    for who, code in (("other_staff", "out_of_scope"), ("consumer", "forbidden")):
+        r = client.post(f"/v1/requests/{rid}/transitions", json=body, headers=accounts[who].headers)
+        assert (r.status_code, r.json()["code"]) == (403, code)
+    assert client.get(f"/v1/requests/{rid}").json()["stage"] == "registered"
+    r = client.post(f"/v1/requests/{rid}/transitions", json=body, headers=accounts["admin"].headers)
+    assert r.status_code == 200
