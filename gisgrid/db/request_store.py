@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from gisgrid.db.owners import OPEN_REQUEST_SQL, owners_sql
 from gisgrid.rules import BASE_KINDS_SQL, OVERDUE_SQL
 
-__all__ = ["add_event", "area_filter", "area_name", "categories", "child_areas", "events", "get_requests",
+__all__ = ["add_event", "area_filter", "area_name", "categories", "child_areas", "districts", "events",
+           "get_requests",
            "holidays", "insert_request",
            "list_requests", "lock_request", "move_reporters", "nearby_open", "overdue_open",
            "reporters", "reroute_open", "stats", "update_request"]
@@ -316,3 +317,8 @@ def child_areas(session: Session, code: str) -> list[dict[str, Any]]:
         WHERE a.code = :c AND a.level = 'community'
         ORDER BY 1"""), {"c": code})
     return [dict(r._mapping) for r in rows]
+
+
+def districts(session: Session) -> list[str]:
+    """The district codes served (Open311's ``jurisdiction_id``)."""
+    return list(session.scalars(text("SELECT code FROM admin_area WHERE level = 'district' ORDER BY code")))

@@ -40,7 +40,8 @@ def request_answer(row: dict[str, Any], *, team_names: bool = True, precise: boo
         "description": row["description"], "source": row["source"],
         "location": dict(zip(("lon", "lat"), (round(row["lon"], 7), round(row["lat"], 7)) if precise
                              else public_position(row["lon"], row["lat"]), strict=True)),
-        "address": row["address"], "address_confidence": row["address_confidence"],
+        # A typed address may name a room: for the community's staff only, like the exact place.
+        "address": row["address"] if precise else None, "address_confidence": row["address_confidence"],
         "photos": list(row["photos"] or []),
         "grid": None if row["grid_id"] is None else {
             "id": row["grid_id"], "code": row["grid_code"], "name": row["grid_name"],

@@ -135,6 +135,7 @@ def samples(engine: Engine) -> Iterator[dict[str, list]]:
             VALUES (:r, '赵测试员', '13700001234', :r)"""), {"r": request_id})
     yield {"plan_id": [active, holed], "code": ["610802", XUEYUAN, grid_code], "grid_id": [grid],
            "request_id": [request_id], "area": [XUEYUAN, grid_code], "since": [0],
+           "fmt": ["json", "xml"], "service_code": ["parking"],
            "lon": [lon], "lat": [lat], "q": [address], "before": [active],
            # OGC API Features: every collection, and the first features of each.
            "collection_id": ["areas", "grids", f"plan-{holed}", "streets", "shops", "resources",
