@@ -17,11 +17,10 @@ from sqlalchemy.orm import Session
 from gisgrid.db.owners import OPEN_REQUEST_SQL, owners_sql
 from gisgrid.rules import BASE_KINDS_SQL, OVERDUE_SQL
 
-__all__ = ["add_event", "area_filter", "area_name", "categories", "child_areas", "districts", "events",
-           "get_requests",
-           "holidays", "insert_request",
-           "list_requests", "lock_request", "move_reporters", "nearby_open", "overdue_open",
-           "reporters", "reroute_open", "stats", "update_request"]
+__all__ = ["add_event", "add_reporter", "area_filter", "area_name", "categories", "child_areas",
+           "district_request_ids", "districts", "events", "get_requests", "holidays", "insert_request",
+           "list_requests", "lock_request", "move_reporters", "nearby_open", "overdue_open", "reporters",
+           "request_places", "reroute_open", "restart", "stats", "update_request"]
 
 
 def categories(session: Session) -> list[dict[str, Any]]:
@@ -193,7 +192,8 @@ def lock_request(session: Session, request_id: int) -> dict[str, Any] | None:
     return None if row is None else dict(row._mapping)
 
 
-_UPDATABLE = frozenset({"stage", "registered_at", "due_at", "suspended_at", "resume_stage", "closed_at",
+_UPDATABLE = frozenset({"category", "stage", "registered_at", "due_at", "suspended_at", "resume_stage",
+                        "closed_at",
                         "closed_on_time", "days_to_close", "escalation", "master_id", "referred_to",
                         "returned", "updated_at"})
 
@@ -322,3 +322,38 @@ def child_areas(session: Session, code: str) -> list[dict[str, Any]]:
 def districts(session: Session) -> list[str]:
     """The district codes served (Open311's ``jurisdiction_id``)."""
     return list(session.scalars(text("SELECT code FROM admin_area WHERE level = 'district' ORDER BY code")))
+
+
+def district_request_ids(session: Session, district_code: str) -> list[int]:
+    """Every request of a district, by id."""
+    return list(session.scalars(text("SELECT id FROM request WHERE district_code = :d ORDER BY id"),
+                                {"d": district_code}))
+
+
+def restart(session: Session, request_id: int, *, received: dt.datetime, due_at: dt.datetime | None,
+            lon: float | None = None, lat: float | None = None) -> None:
+    """Put a request back at its registration (its history cleared): for the demo's cases."""
+    session.execute(text("DELETE FROM request_event WHERE request_id = :i"), {"i": request_id})
+    session.execute(text("""
+        UPDATE request SET stage = 'registered', reported_at = :at, registered_at = :at, due_at = :due,
+            updated_at = :at, closed_at = NULL, closed_on_time = NULL, days_to_close = NULL,
+            suspended_at = NULL, resume_stage = NULL, escalation = 0, master_id = NULL,
+            referred_to = NULL, returned = 0,
+            location = CASE WHEN CAST(:lon AS float8) IS NULL THEN location
+                            ELSE ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) END
+        WHERE id = :i"""), {"i": request_id, "at": received, "due": due_at, "lon": lon, "lat": lat})
+
+
+def add_reporter(session: Session, request_id: int, *, name: str | None, phone: str | None,
+                 at: dt.datetime) -> None:
+    """One more reporter of a request."""
+    session.execute(text("""INSERT INTO request_reporter (request_id, name, phone, first_request_id, at)
+        VALUES (:i, :n, :p, :i, :at)"""), {"i": request_id, "n": name, "p": phone, "at": at})
+
+
+def request_places(session: Session, ids: list[int]) -> list[dict[str, Any]]:
+    """id, category, lon, lat, community name of requests."""
+    rows = session.execute(text("""SELECT t.id, t.category, ST_X(t.location) AS lon, ST_Y(t.location) AS lat,
+        c.name AS community FROM request t LEFT JOIN admin_area c ON c.id = t.community_id
+        WHERE t.id = ANY(:ids) ORDER BY t.id"""), {"ids": ids})
+    return [dict(r._mapping) for r in rows]

@@ -23,6 +23,7 @@ from gisgrid.address.registry import rebuild_address_registry
 from gisgrid.db.audit_store import record_event
 from gisgrid.db.bulk import copy_rows, ewkb_hex, next_id_offset, sync_sequence
 from gisgrid.db.models import AdminArea, Grid, Plan
+from gisgrid.demo.cases import make_demo_cases
 from gisgrid.errors import ConflictError, InvalidInputError
 from gisgrid.plans.activation import activate_plan
 from gisgrid.settings import STORAGE_SRID
@@ -219,6 +220,8 @@ def load_demo(session: Session, path: Path = DEMO_FILE, *, replace: bool = False
     # server's lookup cache: gisgrid.db.engine.note_lookup_change.
     activate_plan(session, plan.id, effective_from=plan.effective_from, actor="gisgrid demo")
     summary.rows.update(rebuild_address_registry(session, district_code=district))
+    # The requests become cases over the last six months (stages, deadlines, duplicates).
+    make_demo_cases(session, district, plan.id)
     summary.plan_id = plan.id
     record_event(session, "load_demo", "admin_area", area_ids[district], actor="gisgrid demo",
           details={"file": path.name, "rows": summary.rows})
