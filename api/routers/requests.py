@@ -108,14 +108,17 @@ def categories(session: SessionDep, who: Reader) -> dict[str, Any]:
 
 
 @router.get("/stats", summary="Assessment figures (考核) of an area for the requests received in a period",
-            response_model=RequestStats, response_model_by_alias=True,
+            response_model=RequestStats, response_model_by_alias=True, response_model_exclude_unset=True,
             responses=route_responses(400, 404, 422, 503))
 def stats(session: SessionDep, who: Reader, area: AreaCode,
           from_: Annotated[dt.date | None, Query(alias="from",
                                                  description="First day (China), default to - 29")] = None,
           to: Annotated[dt.date | None, Query(description="Last day (China), default today")] = None,
+          parts: Annotated[bool, Query(description="Also the figures of each part: a district's "
+                                       "subdistricts, "
+                                       "a subdistrict's communities, a community's grids")] = False,
           ) -> dict[str, Any]:
-    return request_stats(session, area, start=from_, end=to)
+    return request_stats(session, area, start=from_, end=to, parts=parts)
 
 
 @router.get("/stats.xlsx", summary="The assessment figures as an Excel workbook, with one row per grid",

@@ -129,7 +129,7 @@ class AreaNamed(BaseModel):
     level: str
 
 
-class RequestStats(BaseModel):
+class StatFigures(BaseModel):
     """The assessment figures of an area for the requests received in a period."""
 
     area: AreaNamed
@@ -143,3 +143,9 @@ class RequestStats(BaseModel):
     mean_days_to_close: float | None
     p90_days_to_close: float | None
     returned: int
+
+
+class RequestStats(StatFigures):
+    """The figures of an area, and with ``parts=true`` those of each of its parts."""
+
+    parts: list[StatFigures] | None = Field(None, description="With parts=true: one entry per part")

@@ -12,7 +12,6 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy.orm import Session
 
-from gisgrid.db import request_store
 from gisgrid.requests.stats import STAT_FIELDS, request_stats
 
 __all__ = ["HEADERS", "STATS_XLSX", "stats_workbook"]
@@ -33,10 +32,8 @@ def stats_workbook(session: Session, area: str, *, start: dt.date | None = None,
     >>> name
     'requests-610802001001-2026-11-05-2026-12-04.xlsx'
     """
-    whole = request_stats(session, area, start=start, end=end)
-    first, last = dt.date.fromisoformat(whole["from"]), dt.date.fromisoformat(whole["to"])
-    rows = [whole] + [request_stats(session, part["code"], start=first, end=last)
-                      for part in request_store.child_areas(session, area)]
+    whole = request_stats(session, area, start=start, end=end, parts=True)
+    rows = [whole, *whole["parts"]]
     book = Workbook()
     sheet = book.active
     sheet.title = "诉求考核"

@@ -36,9 +36,11 @@ def period(start: dt.date | None, end: dt.date | None) -> tuple[dt.date, dt.date
 
 
 def request_stats(session: Session, area: str, *, start: dt.date | None = None,
-                  end: dt.date | None = None) -> dict[str, Any]:
+                  end: dt.date | None = None, parts: bool = False) -> dict[str, Any]:
     """The assessment figures of ``area`` (a grid, community, subdistrict or district code)
-    for the requests received from ``start`` to ``end`` (China days, both included).
+    for the requests received from ``start`` to ``end`` (China days, both included);
+    with ``parts``, also those of each part (a district's subdistricts, a subdistrict's
+    communities, a community's active grids) under ``"parts"``.
 
     Examples
     --------
@@ -49,9 +51,17 @@ def request_stats(session: Session, area: str, *, start: dt.date | None = None,
     where = request_store.area_name(session, area)
     if where is None:
         raise NotFoundError(f"no area or active grid with code {area}")
+    out = _figures(session, where, first, last)
+    if parts:
+        out["parts"] = [_figures(session, part, first, last)
+                        for part in request_store.child_areas(session, area)]
+    return out
+
+
+def _figures(session: Session, where: dict[str, Any], first: dt.date, last: dt.date) -> dict[str, Any]:
     lo = dt.datetime.combine(first, dt.time(), CHINA_TZ)
     hi = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), CHINA_TZ)
-    r = request_store.stats(session, area=area, start=lo, end=hi)
+    r = request_store.stats(session, area=where["code"], start=lo, end=hi)
     received, closed = int(r["received"]), int(r["closed"])
     return {
         "area": where, "from": first.isoformat(), "to": last.isoformat(),
