@@ -17,10 +17,12 @@ from sqlalchemy.orm import Session
 from gisgrid.db.owners import OPEN_REQUEST_SQL, owners_sql
 from gisgrid.rules import BASE_KINDS_SQL, OVERDUE_SQL
 
-__all__ = ["add_event", "add_reporter", "area_filter", "area_name", "categories", "child_areas",
+__all__ = ["add_event", "add_reporter", "area_filter", "area_name", "calendar_days", "categories",
+           "child_areas",
            "district_request_ids", "districts", "events", "get_requests", "holidays", "insert_request",
            "list_requests", "lock_request", "move_reporters", "nearby_open", "overdue_open", "reporters",
-           "request_places", "reroute_open", "restart", "stats", "update_request"]
+           "remove_holiday", "request_places", "reroute_open", "restart", "set_category", "set_holiday",
+           "stats", "update_request"]
 
 
 def categories(session: Session) -> list[dict[str, Any]]:
@@ -356,4 +358,34 @@ def request_places(session: Session, ids: list[int]) -> list[dict[str, Any]]:
     rows = session.execute(text("""SELECT t.id, t.category, ST_X(t.location) AS lon, ST_Y(t.location) AS lat,
         c.name AS community FROM request t LEFT JOIN admin_area c ON c.id = t.community_id
         WHERE t.id = ANY(:ids) ORDER BY t.id"""), {"ids": ids})
+    return [dict(r._mapping) for r in rows]
+
+
+def set_category(session: Session, code: str, *, limit_days: int, name: str | None = None,
+                 name_en: str | None = None) -> None:
+    """Add a category or change its time limit (and names)."""
+    session.execute(text("""
+        INSERT INTO request_category (code, name, name_en, limit_days)
+        VALUES (CAST(:c AS varchar), coalesce(CAST(:n AS varchar), CAST(:c AS varchar)),
+                coalesce(CAST(:e AS varchar), CAST(:c AS varchar)), :d)
+        ON CONFLICT (code) DO UPDATE SET limit_days = :d,
+            name = coalesce(CAST(:n AS varchar), request_category.name),
+            name_en = coalesce(CAST(:e AS varchar), request_category.name_en)"""),
+                    {"c": code, "n": name, "e": name_en, "d": limit_days})
+
+
+def set_holiday(session: Session, day: dt.date, *, workday: bool = False, name: str | None = None) -> None:
+    """Mark a day as a holiday, or (``workday``) as a make-up working day."""
+    session.execute(text("""INSERT INTO request_holiday (day, workday, name) VALUES (:d, :w, :n)
+        ON CONFLICT (day) DO UPDATE SET workday = :w, name = :n"""), {"d": day, "w": workday, "n": name})
+
+
+def remove_holiday(session: Session, day: dt.date) -> bool:
+    """Forget a day of the calendar table (it is then an ordinary day); whether it was there."""
+    return session.execute(text("DELETE FROM request_holiday WHERE day = :d"), {"d": day}).rowcount > 0
+
+
+def calendar_days(session: Session) -> list[dict[str, Any]]:
+    """The calendar table, by day."""
+    rows = session.execute(text("SELECT day, workday, name FROM request_holiday ORDER BY day"))
     return [dict(r._mapping) for r in rows]
