@@ -134,7 +134,8 @@ def stats_xlsx(session: SessionDep, who: Reader, area: AreaCode,
 
 
 @router.get("", summary="Requests by grid, community, stage, category, overdue and period (paged)",
-            response_model=RequestPage, responses=route_responses(400, 422, 503))
+            response_model=RequestPage, response_model_exclude_unset=True, response_model_by_alias=True,
+            responses=route_responses(400, 422, 503))
 def list_requests(
     request: Request, session: SessionDep, who: Reader,
     grid: Annotated[str | None, Query(pattern=r"^[0-9]{15}$")] = None,
@@ -166,14 +167,16 @@ def _one(session: Any, request_id: int) -> dict[str, Any]:
 
 
 @router.get("/{request_id}", summary="One request: routing, stage, clock, history (reporters for its staff)",
-            response_model=RequestOut, responses=route_responses(404, 422, 503))
+            response_model=RequestOut, response_model_exclude_unset=True, response_model_by_alias=True,
+            responses=route_responses(404, 422, 503))
 def get_request(request_id: RequestId, request: Request, session: SessionDep, who: Reader) -> dict[str, Any]:
     return _view(request, session, _one(session, request_id), who, detail=True)
 
 
 @router.post("/{request_id}/transitions",
              summary="Move a request to another stage (409 transition_not_allowed with the allowed ones)",
-             response_model=RequestOut, responses=route_responses(400, 401, 403, 404, 409, 422, 503))
+             response_model=RequestOut, response_model_exclude_unset=True, response_model_by_alias=True,
+             responses=route_responses(400, 401, 403, 404, 409, 422, 503))
 def transition(request_id: RequestId, body: TransitionIn, request: Request, session: SessionDep,
                who: SignedIn) -> dict[str, Any]:
     row = _one(session, request_id)

@@ -78,29 +78,66 @@ class RequestTaken(BaseModel):
 
 
 class RequestEvent(BaseModel):
+    """One thing that happened to a request (signed-in callers only)."""
+
     kind: Literal["intake", "transition", "escalation", "reroute", "merge"]
+    from_: str | None = Field(alias="from")
+    to: str | None
     at: str
-    actor: str | None = None
-    note: str | None = None
-    details: Any = None
-    model_config = ConfigDict(extra="allow")
+    actor: str | None
+    note: str | None
+    details: dict[str, Any] | None
+
+
+class ReporterOut(BaseModel):
+    """A reporter: only for the staff of the request's community (and admins)."""
+
+    name: str | None
+    phone: str | None
+    at: str
+    first_request: int = Field(description="The request they reported (another one if merged here)")
+
+
+class LonLat(BaseModel):
+    lon: float
+    lat: float
 
 
 class RequestOut(BaseModel):
-    """One request as the caller may see it (reporters only for its community's staff)."""
+    """One request as the caller may see it: the exact place, typed address and reporters
+    only for the staff of its community; the history for signed-in callers."""
 
-    model_config = ConfigDict(extra="allow")
     id: int
     stage: Stage
     category: str
     title: str
+    description: str | None
+    source: str
+    location: LonLat = Field(description="WGS84; for outsiders the centre of its ~10 m cell")
+    address: str | None
+    address_confidence: float | None
+    photos: list[str]
     grid: GridRef | None
     overlays: list[GridRef]
     community: AreaRef | None
+    subdistrict: AreaRef | None
+    plan_id: int | None
     team: list[TeamMember]
+    reported_at: str
+    registered_at: str | None
     due_at: str | None
     overdue: bool
+    closed_at: str | None
+    closed_on_time: bool | None
+    days_to_close: float | None = Field(description="Working days from registration, suspensions left out")
     escalation: Literal["grid", "community", "subdistrict"]
+    master: int | None = Field(description="For a duplicate: the request it was merged into")
+    referred_to: str | None
+    returned: int
+    updated_at: str
+    duplicates: list[Duplicate] | None = Field(None, description="Open ones: likely duplicates")
+    events: list[RequestEvent] | None = Field(None, description="Signed-in callers")
+    reporters: list[ReporterOut] | None = Field(None, description="The community's staff, admins")
 
 
 class RequestPage(BaseModel):

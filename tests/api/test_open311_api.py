@@ -12,6 +12,7 @@ from xml.etree import ElementTree as ET
 import pytest
 from sqlalchemy import Engine, text
 
+from tests.api.openapi_check import check
 from tests.api.request_helpers import cleanup, place_in  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("cleanup")
@@ -47,7 +48,7 @@ def _post(client, accounts, engine, **extra):
 def test_services_have_the_specs_fields_in_json_and_xml(client) -> None:
     js = client.get("/open311/v2/services.json")
     assert js.status_code == 200 and js.headers["content-type"].startswith("application/json")
-    assert js.json() and all(set(s) == SPEC_SERVICE for s in js.json())
+    assert check(js) and all(set(s) == SPEC_SERVICE for s in js.json())
     xml = client.get("/open311/v2/services.xml")
     assert xml.headers["content-type"].startswith("text/xml")
     items = _xml_items(xml.content, "services", "service")
@@ -64,15 +65,15 @@ def test_services_have_the_specs_fields_in_json_and_xml(client) -> None:
 def test_a_posted_request_is_open_then_closed_in_json_and_xml(client, accounts, engine: Engine) -> None:
     r = _post(client, accounts, engine)
     assert r.status_code == 201, r.text
-    posted = r.json()
+    posted = check(r)
     assert len(posted) == 1 and set(posted[0]) == SPEC_POSTED
     sid = posted[0]["service_request_id"]
-    listed = client.get("/open311/v2/requests.json").json()
+    listed = check(client.get("/open311/v2/requests.json"))
     mine = [x for x in listed if x["service_request_id"] == sid]
     assert len(mine) == 1 and set(mine[0]) == SPEC_REQUEST
     assert mine[0]["status"] == "open" and mine[0]["service_code"] == "parking"
     assert mine[0]["expected_datetime"] and "金阳社区" in mine[0]["agency_responsible"]
-    one = client.get(f"/open311/v2/requests/{sid}.json").json()
+    one = check(client.get(f"/open311/v2/requests/{sid}.json"))
     assert one == mine
     xml = _xml_items(client.get(f"/open311/v2/requests/{sid}.xml").content, "service_requests", "request")
     _same(one[0], xml[0])
@@ -139,7 +140,7 @@ def test_bad_open311_posts_are_refused_and_store_nothing(client, accounts, engin
     with engine.connect() as conn:
         before = conn.execute(text("SELECT count(*) FROM request")).scalar_one()
     r = _post(client, accounts, engine, **form)
-    assert (r.status_code, r.json()["code"]) == (status, code), r.text
+    assert (r.status_code, check(r)["code"]) == (status, code), r.text
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM request")).scalar_one() == before
 

@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine, text
 
 from gisgrid.rules import CHINA_TZ, OPEN_STAGES, today
+from tests.api.openapi_check import check
 
 JINYANG = "金阳社区"
 
@@ -52,8 +53,8 @@ def _code(engine: Engine, name: str) -> str:
 def test_a_communitys_figures_match_the_oracle(client, engine: Engine, days: int) -> None:
     code, last = _code(engine, JINYANG), today()
     first = last - dt.timedelta(days=days - 1)
-    body = client.get("/v1/requests/stats", params={"area": code, "from": first.isoformat(),
-                                                    "to": last.isoformat()}).json()
+    body = check(client.get("/v1/requests/stats", params={"area": code, "from": first.isoformat(),
+                                                          "to": last.isoformat()}))
     expected = _oracle(engine, "c.code", code, first, last)
     assert {k: body[k] for k in expected} == expected
     assert body["area"] == {"code": code, "name": JINYANG, "level": "community"}
@@ -63,7 +64,7 @@ def test_a_communitys_figures_match_the_oracle(client, engine: Engine, days: int
 def test_the_parts_of_a_community_are_its_grids_and_add_up(client, engine: Engine) -> None:
     code = _code(engine, JINYANG)
     first = (today() - dt.timedelta(days=181)).isoformat()
-    body = client.get("/v1/requests/stats", params={"area": code, "from": first, "parts": "true"}).json()
+    body = check(client.get("/v1/requests/stats", params={"area": code, "from": first, "parts": "true"}))
     assert body["parts"] and all(p["area"]["level"] == "grid" for p in body["parts"])
     assert sum(p["received"] for p in body["parts"]) == body["received"]
     assert sum(p["closed"] for p in body["parts"]) == body["closed"]
@@ -105,4 +106,4 @@ def test_the_excel_export_holds_the_same_figures(client, engine: Engine) -> None
 def test_bad_stats_questions_are_refused(client, params, status, code) -> None:
     for path in ("/v1/requests/stats", "/v1/requests/stats.xlsx"):
         r = client.get(path, params=params)
-        assert (r.status_code, r.json()["code"]) == (status, code), (path, r.text)
+        assert (r.status_code, check(r)["code"]) == (status, code), (path, r.text)

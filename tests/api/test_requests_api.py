@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from gisgrid.crs import wgs84_to_gcj02
+from tests.api.openapi_check import check
 from tests.api.request_helpers import cleanup, place_in, shop_in_business_grid  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("cleanup")
@@ -29,13 +30,13 @@ def test_a_jinyang_request_goes_to_the_grid_and_team_the_lookup_names(client, ac
     look = client.get("/v1/lookup", params={"lon": lon, "lat": lat}).json()
     r = _post(client, accounts, lon=lon, lat=lat)
     assert r.status_code == 201, r.text
-    body = r.json()
+    body = check(r)
     assert body["grid"] == look["grid"]
     assert body["community"] == look["community"] and body["community"]["name"] == "金阳社区"
     assert body["team"] == [s for s in look["staff"] if s["role"] in ("leader", "full_time")]
     assert {m["role"] for m in body["team"]} == {"leader", "full_time"}
     assert body["stage"] == "registered" and body["due_at"] is not None
-    stored = client.get(f"/v1/requests/{body['id']}", headers=accounts["staff"].headers).json()
+    stored = check(client.get(f"/v1/requests/{body['id']}", headers=accounts["staff"].headers))
     assert stored["grid"] == look["grid"] and stored["team"] == body["team"]
 
 
@@ -109,7 +110,7 @@ def test_reporters_are_only_for_the_staff_of_the_community(client, accounts, eng
     for who in (None, "consumer", "other_staff"):
         headers = accounts[who].headers if who else {}
         body = client.get(f"/v1/requests/{rid}", headers=headers)
-        assert body.status_code == 200
+        assert body.status_code == 200 and check(body)
         assert "reporters" not in body.json() and "13912345678" not in body.text and "王秀英" not in body.text
     assert client.get(f"/v1/requests/{rid}", headers=accounts["staff"].headers).json()["reporters"][0][
         "phone"] == "13912345678"
@@ -118,8 +119,8 @@ def test_reporters_are_only_for_the_staff_of_the_community(client, accounts, eng
 def test_lists_filter_by_grid_stage_and_overdue(client, accounts, engine: Engine) -> None:
     lon, lat = place_in(engine, "金阳社区")
     body = _post(client, accounts, lon=lon, lat=lat).json()
-    page = client.get("/v1/requests", params={"grid": body["grid"]["code"], "stage": "registered",
-                                              "limit": 1000}).json()
+    page = check(client.get("/v1/requests", params={"grid": body["grid"]["code"], "stage": "registered",
+                                                    "limit": 1000}))
     assert body["id"] in [r["id"] for r in page["requests"]]
     assert all(r["grid"]["code"] == body["grid"]["code"] and r["stage"] == "registered"
                for r in page["requests"])
@@ -130,7 +131,7 @@ def test_lists_filter_by_grid_stage_and_overdue(client, accounts, engine: Engine
 
 
 def test_categories_list_limits_and_stages(client) -> None:
-    body = client.get("/v1/requests/categories").json()
+    body = check(client.get("/v1/requests/categories"))
     limits = {c["code"]: c["limit_days"] for c in body["categories"]}
     assert limits["sanitation"] == 2 and limits["leaking_roof"] == 7
     assert len(body["stages"]) == 10 and body["transitions"]["checked"] == ["closed", "in_progress"]
@@ -191,12 +192,12 @@ def test_a_transition_the_stage_does_not_allow_is_409_with_the_allowed_ones(clie
     rid = _post(client, accounts, lon=lon, lat=lat).json()["id"]
     h = accounts["staff"].headers
     r = client.post(f"/v1/requests/{rid}/transitions", json={"to": "closed"}, headers=h)
-    assert r.status_code == 409
+    assert r.status_code == 409 and check(r)
     assert r.json()["code"] == "transition_not_allowed" and r.json()["message"]
     assert r.json()["details"]["allowed"] == ["dispatched", "suspended", "duplicate", "referred"]
     r = client.post(f"/v1/requests/{rid}/transitions", json={"to": "dispatched", "note": "派给网格员"},
                     headers=h)
-    assert r.status_code == 200 and r.json()["stage"] == "dispatched"
+    assert r.status_code == 200 and check(r)["stage"] == "dispatched"
     assert [e["to"] for e in r.json()["events"]] == ["registered", "dispatched"]
     assert r.json()["events"][-1]["actor"] == accounts["staff"].name
     assert client.post(f"/v1/requests/{rid}/transitions", json={"to": "returned"}, headers=h).json()[
