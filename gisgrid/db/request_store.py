@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from gisgrid.db.owners import OPEN_REQUEST_SQL, owners_sql
 from gisgrid.rules import BASE_KINDS_SQL, OVERDUE_SQL
 
-__all__ = ["add_event", "add_reporter", "area_filter", "area_name", "calendar_days", "categories",
+__all__ = ["add_event", "add_reporter", "area_name", "calendar_days", "categories",
            "child_areas",
            "district_request_ids", "districts", "events", "get_requests", "holidays", "insert_request",
            "list_requests", "lock_request", "move_reporters", "nearby_open", "overdue_open", "reporters",
@@ -123,13 +123,6 @@ def get_requests(session: Session, ids: list[int]) -> list[dict[str, Any]]:
     """The stored rows of these requests (routing joined in), in id order."""
     rows = session.execute(text(_DETAIL + " WHERE t.id = ANY(:ids) ORDER BY t.id"), {"ids": ids})
     return [dict(r._mapping) for r in rows]
-
-
-def area_filter() -> str:
-    """SQL condition: the request (``t``, community ``c``, its parent ``s``, grid ``g``) lies in
-    the area or grid whose code is ``:area``: grid code (15 digits), community, subdistrict,
-    district."""
-    return "(g.code = :area OR c.code = :area OR s.code = :area OR t.district_code = :area)"
 
 
 def list_requests(session: Session, *, grid: str | None = None, community: str | None = None,
@@ -270,28 +263,33 @@ def reroute_open(session: Session, plan_id: int) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in rows]
 
 
-def stats(session: Session, *, area: str, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
-    """The assessment figures of an area (grid, community, subdistrict or district code) for
-    the requests received in [start, end): one aggregate over the period's requests."""
+#: Which requests lie in an area (``:area``, its code), by the area's level: each an indexed
+#: test on stored columns (a request keeps the grid and community it was routed to).
+_IN_AREA = {
+    "grid": "t.grid_id IN (SELECT id FROM grid WHERE code = :area)",
+    "community": "t.community_id = (SELECT id FROM admin_area WHERE code = :area)",
+    "subdistrict": ("t.community_id IN (SELECT c.id FROM admin_area c "
+                    "JOIN admin_area s ON s.id = c.parent_id WHERE s.code = :area)"),
+    "district": "t.district_code = :area",
+}
+
+
+def stats(session: Session, *, area: str, level: str, start: dt.datetime,
+          end: dt.datetime) -> dict[str, Any]:
+    """The assessment figures of an area (``level``: grid, community, subdistrict, district)
+    for the requests received in [start, end): one aggregate over the period's requests."""
     row = session.execute(text(f"""
-        WITH p AS (
-            SELECT t.stage, t.closed_at, t.closed_on_time, t.days_to_close, t.returned,
-                   {OVERDUE_SQL} AS overdue
-            FROM request t
-            LEFT JOIN grid g ON g.id = t.grid_id
-            LEFT JOIN admin_area c ON c.id = t.community_id
-            LEFT JOIN admin_area s ON s.id = c.parent_id
-            WHERE {area_filter()} AND t.reported_at >= :start AND t.reported_at < :end
-              AND t.stage <> 'duplicate')
         SELECT count(*) AS received,
                count(*) FILTER (WHERE stage = 'closed') AS closed,
                count(*) FILTER (WHERE stage = 'closed' AND closed_on_time) AS closed_on_time,
-               count(*) FILTER (WHERE overdue) AS overdue_now,
+               count(*) FILTER (WHERE {OVERDUE_SQL}) AS overdue_now,
                avg(days_to_close) FILTER (WHERE stage = 'closed') AS mean_days,
                percentile_cont(0.9) WITHIN GROUP (ORDER BY days_to_close)
                    FILTER (WHERE stage = 'closed') AS p90_days,
                coalesce(sum(returned), 0) AS returned
-        FROM p
+        FROM request t
+        WHERE {_IN_AREA[level]} AND t.reported_at >= :start AND t.reported_at < :end
+          AND t.stage <> 'duplicate'
     """), {"area": area, "start": start, "end": end}).one()
     return dict(row._mapping)
 

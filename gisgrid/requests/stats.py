@@ -61,7 +61,7 @@ def request_stats(session: Session, area: str, *, start: dt.date | None = None,
 def _figures(session: Session, where: dict[str, Any], first: dt.date, last: dt.date) -> dict[str, Any]:
     lo = dt.datetime.combine(first, dt.time(), CHINA_TZ)
     hi = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), CHINA_TZ)
-    r = request_store.stats(session, area=where["code"], start=lo, end=hi)
+    r = request_store.stats(session, area=where["code"], level=where["level"], start=lo, end=hi)
     received, closed = int(r["received"]), int(r["closed"])
     return {
         "area": where, "from": first.isoformat(), "to": last.isoformat(),
