@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.orm import Session
+
+from gisgrid.db.request_store import reroute_open
 
 
 def place_in(engine: Engine, community: str, *, kind: str = "household") -> tuple[float, float]:
@@ -41,3 +44,9 @@ def cleanup(engine: Engine) -> Iterator[list[int]]:
     yield ids
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM request WHERE id > :b OR id = ANY(:ids)"), {"b": before, "ids": ids})
+
+
+def requests_follow(conn: Connection, plan_id: int) -> None:
+    """After a test put a plan back in force by hand (not by activation): its open requests
+    go back to its grids, as an activation would have sent them."""
+    reroute_open(Session(bind=conn), plan_id)
