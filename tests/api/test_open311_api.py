@@ -152,3 +152,22 @@ def test_posting_needs_an_api_key_or_a_token(client, engine) -> None:
     r = client.post("/open311/v2/requests.json", data={"api_key": "nonsense", "service_code": "parking",
                                                        "lat": lat, "long": lon})
     assert r.status_code == 401
+
+
+def test_hostile_posts_huge_and_degenerate_are_refused_and_store_nothing(client, accounts, engine) -> None:
+    """A body over the small-body limit (413 before it is parsed), NaN and infinite
+    coordinates, an empty service code; in Open311 and in /v1."""
+    with engine.connect() as conn:
+        before = conn.execute(text("SELECT count(*) FROM request")).scalar_one()
+    huge = _post(client, accounts, engine, description="长" * 40_000)
+    assert (huge.status_code, huge.json()["code"]) == (413, "payload_too_large")
+    for lat, lon in (("nan", "109.7"), ("inf", "109.7"), ("38.2", "-inf")):
+        r = _post(client, accounts, engine, lat=lat, long=lon)
+        assert (r.status_code, r.json()["code"]) == (400, "invalid_input"), r.text
+    r = _post(client, accounts, engine, service_code="")
+    assert (r.status_code, r.json()["code"]) == (400, "invalid_input")
+    r = client.post("/v1/requests", content=b'{"category": "parking", "lon": ' + b"1" * 70_000 + b"}",
+                    headers={**accounts["staff"].headers, "Content-Type": "application/json"})
+    assert r.status_code == 413
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM request")).scalar_one() == before
