@@ -37,13 +37,10 @@ def holidays(session: Session) -> tuple[list[dt.date], list[dt.date]]:
     return [d for d, w in rows if not w], [d for d, w in rows if w]
 
 
-def nearby_open(session: Session, lon: float, lat: float, category: str, *, within_m: float,
-                exclude: int | None = None, limit: int = 20) -> list[dict[str, Any]]:
-    """Open requests of ``category`` within ``within_m`` metres (geodesic), nearest first,
-    whatever their grid: ``[{"id", "distance_m", "stage"}]``."""
-    dlat = within_m * 1.01 / 110_574.0
-    dlon = dlat / max(math.cos(math.radians(min(abs(lat), 89.0))), 1e-6)
-    rows = session.execute(text(f"""
+def _nearby_sql(limit: str = ":limit") -> str:
+    """Open requests of ``:cat`` within ``:within`` m of (``:lon``, ``:lat``), nearest first:
+    a box on the GiST index of locations, then the geodesic distance."""
+    return f"""
         SELECT t.id,
                round(ST_Distance(t.location::geography, p.pt::geography)::numeric, 1)::float AS distance_m,
                t.stage
@@ -52,9 +49,22 @@ def nearby_open(session: Session, lon: float, lat: float, category: str, *, with
                                                         :lat + :dlat, 4326)
         WHERE t.category = :cat AND {OPEN_REQUEST_SQL} AND t.id IS DISTINCT FROM :exclude
           AND ST_DWithin(t.location::geography, p.pt::geography, :within)
-        ORDER BY 2, t.id LIMIT :limit
-    """), {"lon": lon, "lat": lat, "dlon": dlon, "dlat": dlat, "cat": category, "exclude": exclude,
-           "within": within_m, "limit": limit})
+        ORDER BY 2, t.id LIMIT {limit}"""
+
+
+def _box(lat: float, within_m: float) -> tuple[float, float]:
+    dlat = within_m * 1.01 / 110_574.0
+    return dlat / max(math.cos(math.radians(min(abs(lat), 89.0))), 1e-6), dlat
+
+
+def nearby_open(session: Session, lon: float, lat: float, category: str, *, within_m: float,
+                exclude: int | None = None, limit: int = 20) -> list[dict[str, Any]]:
+    """Open requests of ``category`` within ``within_m`` metres (geodesic), nearest first,
+    whatever their grid: ``[{"id", "distance_m", "stage"}]``."""
+    dlon, dlat = _box(lat, within_m)
+    rows = session.execute(text(_nearby_sql()), {
+        "lon": lon, "lat": lat, "dlon": dlon, "dlat": dlat, "cat": category, "exclude": exclude,
+        "within": within_m, "limit": limit})
     return [dict(r._mapping) for r in rows]
 
 
@@ -62,17 +72,26 @@ def insert_request(session: Session, *, grid_id: int, overlay_ids: list[int], lo
                    category: str, title: str, description: str | None, source: str,
                    address: str | None, confidence: float | None, photos: list[str],
                    reporter: dict[str, Any] | None, stage: str, reported_at: dt.datetime,
-                   due_at: dt.datetime | None, actor: str | None) -> int:
+                   due_at: dt.datetime | None, actor: str | None,
+                   duplicates_within_m: float) -> tuple[int, list[dict[str, Any]]]:
     """One request routed to ``grid_id`` (its plan, community, district, leader and full-time
-    worker read from the grid), its reporter and its intake event: one statement."""
+    worker read from the grid), its reporter and its intake event, and the open requests
+    of its category within ``duplicates_within_m`` (as :func:`nearby_open`, seen before the
+    insert): one statement, one round trip. Returns (id, duplicates)."""
+    dlon, dlat = _box(lat, duplicates_within_m)
     params = {"grid": grid_id, "overlays": overlay_ids, "lon": lon, "lat": lat, "cat": category,
               "title": title, "descr": description, "source": source, "address": address,
               "conf": confidence, "photos": photos, "stage": stage, "at": reported_at, "due": due_at,
               "name": (reporter or {}).get("name"), "phone": (reporter or {}).get("phone"),
               "has_reporter": bool(reporter and (reporter.get("name") or reporter.get("phone"))),
-              "actor": actor, "details": orjson.dumps({"grid": grid_id, "overlays": overlay_ids}).decode()}
-    return session.execute(text("""
-        WITH g AS (SELECT id, plan_id, community_id, district_code FROM grid WHERE id = :grid),
+              "actor": actor, "details": orjson.dumps({"grid": grid_id, "overlays": overlay_ids}).decode(),
+              "dlon": dlon, "dlat": dlat, "within": duplicates_within_m, "exclude": None}
+    row = session.execute(text("""
+        WITH dup AS (SELECT coalesce(json_agg(json_build_object('id', d.id, 'distance_m', d.distance_m,
+                                                                'stage', d.stage)
+                                               ORDER BY d.distance_m, d.id), '[]') AS list
+                     FROM (""" + _nearby_sql("20") + """) d),
+        g AS (SELECT id, plan_id, community_id, district_code FROM grid WHERE id = :grid),
         ins AS (
             INSERT INTO request (district_code, community_id, title, category, description, stage,
                 reported_at, location, source, address, address_confidence, photos, plan_id, grid_id,
@@ -93,8 +112,9 @@ def insert_request(session: Session, *, grid_id: int, overlay_ids: list[int], lo
         ev AS (INSERT INTO request_event (request_id, kind, to_stage, at, actor, details)
                SELECT id, 'intake', CAST(:stage AS varchar), CAST(:at AS timestamptz), :actor,
                       CAST(:details AS jsonb) FROM ins)
-        SELECT id FROM ins
-    """), params).scalar_one()
+        SELECT ins.id, dup.list FROM ins, dup
+    """), params).one()
+    return row[0], row[1]
 
 
 _DETAIL = f"""

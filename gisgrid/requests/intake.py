@@ -248,13 +248,13 @@ def take_in(session: Session, intake: Intake, *, index: LookupIndex, rules: Rule
     register = confidence is None or confidence >= REGISTER_CONFIDENCE
     stage = "registered" if register else "accepted"
     due = rules.calendar.deadline(received, limit) if register else None
-    duplicates = request_store.nearby_open(session, wlon, wlat, intake.category, within_m=DUPLICATE_M)
     title = intake.title or _title(intake, rules)
-    rid = request_store.insert_request(
+    rid, duplicates = request_store.insert_request(
         session, grid_id=routing.grid["id"], overlay_ids=[o["id"] for o in routing.overlays],
         lon=wlon, lat=wlat, category=intake.category, title=title, description=intake.description,
         source=intake.source, address=intake.address, confidence=confidence, photos=list(intake.photos),
-        reporter=intake.reporter, stage=stage, reported_at=received, due_at=due, actor=actor)
+        reporter=intake.reporter, stage=stage, reported_at=received, due_at=due, actor=actor,
+        duplicates_within_m=DUPLICATE_M)
     return {"id": rid, "stage": stage, "category": intake.category, "grid": routing.grid,
             "overlays": routing.overlays, "community": routing.community,
             "team": [s for s in routing.staff if s.get("role") in ("leader", "full_time")],
