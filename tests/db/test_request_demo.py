@@ -45,3 +45,34 @@ def test_every_demo_request_is_routed_and_has_its_history(session: Session) -> N
                                                      WHERE e.request_id = t.id AND e.kind = 'transition')
     """)).scalar_one()
     assert bad == 0
+
+
+def test_migration_0010_downgrades_to_statuses_and_upgrades_to_stages_again(engine) -> None:
+    """On the demo's cases, in one transaction rolled back (PostgreSQL DDL is transactional):
+    closed and merged requests become resolved, the others open or in_progress; upgraded
+    again, resolved requests are closed, open ones registered."""
+    from alembic import command
+    from alembic.config import Config
+
+    from gisgrid.db.engine import MIGRATIONS
+
+    with engine.connect() as conn:
+        outer = conn.begin()
+        try:
+            stages = dict(conn.execute(text("SELECT id, stage FROM request")).all())
+            cfg = Config()
+            cfg.set_main_option("script_location", str(MIGRATIONS))
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0009")
+            statuses = dict(conn.execute(text("SELECT id, status FROM request")).all())
+            assert statuses.keys() == stages.keys()
+            for rid, stage in stages.items():
+                expected = ("resolved" if stage in ("closed", "duplicate") else
+                            "in_progress" if stage == "in_progress" else "open")
+                assert statuses[rid] == expected
+            command.upgrade(cfg, "head")
+            again = dict(conn.execute(text("SELECT id, stage FROM request")).all())
+            assert {again[r] for r, s in statuses.items() if s == "resolved"} == {"closed"}
+            assert {again[r] for r, s in statuses.items() if s == "open"} == {"registered"}
+        finally:
+            outer.rollback()
