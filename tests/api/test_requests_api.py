@@ -219,3 +219,23 @@ def test_only_the_staff_of_the_requests_community_move_it(client, accounts, engi
     assert client.get(f"/v1/requests/{rid}").json()["stage"] == "registered"
     r = client.post(f"/v1/requests/{rid}/transitions", json=body, headers=accounts["admin"].headers)
     assert r.status_code == 200
+
+
+def test_public_answers_give_a_requests_place_to_its_10_m_cell_only(client, accounts, engine: Engine) -> None:
+    """A request made at a home: the exact position for its community's staff; the centre
+    of its 1e-4 degree cell in /v1 for others, in Open311 and in the OGC collection."""
+    from gisgrid.requests.answers import public_position
+
+    lon, lat = place_in(engine, "金阳社区")
+    rid = _post(client, accounts, lon=lon, lat=lat).json()["id"]
+    coarse = public_position(lon, lat)
+    assert coarse != (round(lon, 7), round(lat, 7))
+    assert abs(coarse[0] - lon) < 1e-4 and abs(coarse[1] - lat) < 1e-4
+    public = client.get(f"/v1/requests/{rid}").json()["location"]
+    assert (public["lon"], public["lat"]) == coarse
+    exact = client.get(f"/v1/requests/{rid}", headers=accounts["admin"].headers).json()["location"]
+    assert (exact["lon"], exact["lat"]) == (round(lon, 7), round(lat, 7))
+    o311 = client.get(f"/open311/v2/requests/{rid}.json").json()[0]
+    assert (o311["long"], o311["lat"]) == coarse
+    feature = client.get(f"/ogc/collections/requests/items/{rid}").json()
+    assert feature["geometry"]["coordinates"] == pytest.approx(list(coarse), abs=1e-7)
