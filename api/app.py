@@ -31,9 +31,11 @@ from api.routers import (
     lookup,
     lookup_address,
     ogc,
+    open311,
     people,
     plan_versions,
     plans,
+    requests,
     signin,
 )
 from api.routers.maps import install_maps
@@ -96,7 +98,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_auth(app)
     for module in (health, docs, areas, plans, assign, blocks, lookup, lookup_address, coverage,
-                   plan_versions, ogc, exports, people, audit, signin, editor, imports):
+                   plan_versions, ogc, exports, people, audit, signin, editor, imports, requests,
+                   open311):
         app.include_router(module.router)
     install_maps(app, settings.server)
     app.add_middleware(LookupFastLane)

@@ -261,3 +261,23 @@ class LoginRequiredError(NotAuthenticatedError):
     to come back to); the web layer sends the browser to its sign-in page."""
 
     code = "login_required"
+
+
+# --- Residents' requests (gisgrid.requests) ---
+
+class UnknownCategoryError(InvalidInputError):
+    """A request category (or Open311 service_code) that the category table does not hold."""
+
+    code = "unknown_category"
+
+
+class TransitionNotAllowedError(ConflictError):
+    """A stage change the request's current stage does not allow (``details["allowed"]``)."""
+
+    code = "transition_not_allowed"
+
+
+class RequestNotFoundError(NotFoundError):
+    """No request with this id."""
+
+    code = "request_not_found"

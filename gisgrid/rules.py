@@ -17,7 +17,8 @@ from typing import Any
 
 from gisgrid.errors import InvalidInputError
 
-__all__ = ["BASE_KINDS", "BASE_KINDS_SQL", "CHINA_TZ", "DEFAULT_HOUSEHOLD_BOUNDS",
+__all__ = ["BASE_KINDS", "BASE_KINDS_SQL", "CHINA_TZ", "DEFAULT_HOUSEHOLD_BOUNDS", "OPEN_STAGES",
+           "OPEN_STAGES_SQL", "OVERDUE_SQL", "REQUEST_STAGES",
            "check_household_bounds", "fill_household_bounds", "is_base", "owner_key", "owner_order_sql",
            "stateless_owner_key", "today", "utc_now"]
 
@@ -177,3 +178,29 @@ def fill_household_bounds(given: Sequence[int | None] | None,
     low, high = given if given is not None else (None, None)
     return check_household_bounds((fallback[0] if low is None else low,
                                    fallback[1] if high is None else high))
+
+
+# -- which requests are open, which are overdue ---------------------------------------------
+#
+# Why here: the request side (gisgrid.requests), the plan diffs and counts
+# (gisgrid.db.owners, units_store), the staff map and the stats all ask "is this request
+# still open?" and "is it overdue?"; one answer for all. Stages follow digital city
+# management (GB/T 30428, CJ/T 315): accepted 受理, registered 立案, dispatched 派遣,
+# in_progress 处置, checked 核查, closed 结案; suspended 挂起 (the clock stops),
+# returned 退回 (back to dispatch), referred 转办 (to another department), duplicate
+# (merged into a master request). A closed or merged request is no longer open; a
+# referred one is, until the department's answer closes it.
+
+#: Every stage a request can be in.
+REQUEST_STAGES = ("accepted", "registered", "dispatched", "in_progress", "checked", "closed",
+                  "suspended", "returned", "referred", "duplicate")
+#: The stages that count as open (the request follows its place's grid, counts in the
+#: grid's open requests, may become overdue).
+OPEN_STAGES = tuple(s for s in REQUEST_STAGES if s not in ("closed", "duplicate"))
+#: :data:`OPEN_STAGES` as an SQL list, for ``stage IN ...``.
+OPEN_STAGES_SQL = "(" + ", ".join(f"'{s}'" for s in OPEN_STAGES) + ")"
+#: SQL condition on a ``request`` row aliased ``t``: overdue now. Open, past its deadline,
+#: and not suspended (a suspended request's clock stands still; its deadline moves on
+#: when it resumes).
+OVERDUE_SQL = (f"(t.stage IN {OPEN_STAGES_SQL} AND t.stage <> 'suspended' "
+               "AND t.due_at IS NOT NULL AND t.due_at < now())")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -14,7 +15,8 @@ from api.params import DbId
 from api.schemas.errors import HTML, route_responses
 from gisgrid.access import coverage_view
 from gisgrid.coverage.plan import plan_coverage
-from gisgrid.db import queries
+from gisgrid.db import queries, request_store
+from gisgrid.errors import NotFoundError
 from gisgrid.plans.versions import diff_plans
 from gisgrid.rules import fill_household_bounds
 from gisgrid.settings import ServerSettings
@@ -23,6 +25,7 @@ from maps.downloads import downloads_html
 from maps.editor_page import EDITOR_PREFIX, editor_static_app, render_editor_page
 from maps.pages import render_grid_map
 from maps.planner import render_planner_map
+from maps.requests_page import REQUESTS_PREFIX, render_stats_page, requests_static_app
 from maps.static import map_static_app
 from maps.tiles import resolve_tiles
 
@@ -99,6 +102,21 @@ def planner_map(plan_id: DbId, request: Request, session: SessionDep, who: Plann
     return HTMLResponse(page)
 
 
+@router.get("/maps/requests/stats", response_class=HTMLResponse,
+            summary="The assessment (诉求考核) of an area as charts, for the community office",
+            responses=route_responses(404, 422, 503, media_type=HTML))
+def request_stats_page(session: SessionDep, who: PublicPage,
+                       area: str = Query(pattern=r"^[0-9]{6,15}$", description="Grid, community, "
+                                         "subdistrict or district code"),
+                       start: Annotated[dt.date | None, Query(alias="from")] = None,
+                       end: Annotated[dt.date | None, Query(alias="to")] = None) -> HTMLResponse:
+    where = request_store.area_name(session, area)
+    if where is None:
+        raise NotFoundError(f"no area or active grid with code {area}")
+    return HTMLResponse(render_stats_page(where, start=start and start.isoformat(),
+                                          end=end and end.isoformat()))
+
+
 def _export_formats(app: FastAPI) -> list[str]:
     """The formats the plan export route offers, if this server has one (else none)."""
     has = any(getattr(r, "path", "") == "/v1/plans/{plan_id}/export" for r in app.routes)
@@ -113,4 +131,5 @@ def install_maps(app: FastAPI, settings: ServerSettings) -> None:
         log.warning("map assets missing (%s): %s", "; ".join(problems), SETUP_HINT)
     app.mount(DEFAULT_STATIC_PREFIX, map_static_app(settings.node_modules), name="map-static")
     app.mount(EDITOR_PREFIX, editor_static_app(), name="map-editor")
+    app.mount(REQUESTS_PREFIX, requests_static_app(), name="map-requests")
     app.include_router(router)

@@ -177,6 +177,19 @@ class Moves(BaseModel):
     moves: list[GridMove] = Field(description="Largest first")
 
 
+class RequestMove(GridMove):
+    """Open requests moving from one grid to another, listed by id."""
+
+    ids: list[int] = Field(description="The requests' ids (GET /v1/requests/{id})")
+
+
+class RequestMoves(BaseModel):
+    """All moves of open requests."""
+
+    moved: int
+    moves: list[RequestMove] = Field(description="Largest first")
+
+
 class StaffMove(BaseModel):
     """Team places of one role moving from one grid to another; null: no grid (left or joined)."""
 
@@ -203,7 +216,8 @@ class PlanDiff(BaseModel):
     after: int
     households: Moves
     shops: Moves
-    requests: Moves = Field(description="Open requests (not resolved) by their location")
+    requests: RequestMoves = Field(description="Open requests (stages other than closed and duplicate) "
+                                   "by their location, each listed by id")
     staff: StaffMoves
 
 

@@ -17,6 +17,7 @@ from gisgrid.cli.export import export_app
 from gisgrid.cli.imports import import_cmd
 from gisgrid.cli.lookup import register as register_lookup
 from gisgrid.cli.plan import plan_app
+from gisgrid.cli.requests import requests_app
 from gisgrid.cli.users import users_app
 from gisgrid.db.engine import ready_engine
 from gisgrid.errors import GisGridError
@@ -33,6 +34,7 @@ app.add_typer(coverage_app, name="coverage")
 app.add_typer(plan_app, name="plan")
 app.add_typer(export_app, name="export")
 app.add_typer(users_app, name="users")
+app.add_typer(requests_app, name="requests")
 register_lookup(app)  # assign, lookup
 
 

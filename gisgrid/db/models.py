@@ -26,9 +26,11 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -38,7 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from gisgrid.rules import DEFAULT_HOUSEHOLD_BOUNDS
+from gisgrid.rules import DEFAULT_HOUSEHOLD_BOUNDS, REQUEST_STAGES
 from gisgrid.settings import STORAGE_SRID
 
 AREA_LEVELS = ("district", "subdistrict", "community")
@@ -277,11 +279,20 @@ class GridStaff(Base):
 
 
 class Request(Base):
-    """A resident's request (诉求) about a place, tracked to resolution."""
+    """A resident's request (诉求) about a place, handled as a case from intake to closing.
+
+    Routed at intake (``gisgrid.requests``): the plan in force, the base grid owning the
+    place (``grid_id``), the business grids over it (``overlay_grid_ids``), the community,
+    and the grid's leader and full-time worker. ``stage`` is one of
+    :data:`gisgrid.rules.REQUEST_STAGES`; ``due_at`` is set at registration from the
+    category's limit in working days and moves on when a suspension ends. Reporters
+    (personal data) are kept apart, in :class:`RequestReporter`.
+    """
 
     __tablename__ = "request"
     __table_args__ = (
-        CheckConstraint("status IN ('open', 'in_progress', 'resolved')", name="request_status"),
+        CheckConstraint(_in("stage", REQUEST_STAGES), name="request_stage"),
+        CheckConstraint("escalation BETWEEN 0 AND 2", name="request_escalation"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -290,9 +301,86 @@ class Request(Base):
     title: Mapped[str] = mapped_column(String(200))
     category: Mapped[str] = mapped_column(String(30), index=True)
     description: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(12), server_default="open")
-    reported_at: Mapped[dt.date] = mapped_column(Date)
+    stage: Mapped[str] = mapped_column(String(12), server_default="accepted", index=True)
+    reported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
+                                                     index=True)
     location: Mapped[Any] = mapped_column(_geom("POINT"))
+    source: Mapped[str] = mapped_column(String(20), server_default="walk_in")
+    address: Mapped[str | None] = mapped_column(String(200))
+    address_confidence: Mapped[float | None] = mapped_column(Float)
+    photos: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("plan.id", ondelete="SET NULL"))
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grid.id", ondelete="SET NULL"), index=True)
+    overlay_grid_ids: Mapped[list[int]] = mapped_column(ARRAY(Integer), server_default="{}")
+    leader_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    worker_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    registered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    suspended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    resume_stage: Mapped[str | None] = mapped_column(String(12))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_on_time: Mapped[bool | None] = mapped_column(Boolean)
+    days_to_close: Mapped[float | None] = mapped_column(Float)
+    escalation: Mapped[int] = mapped_column(SmallInteger, server_default="0")
+    master_id: Mapped[int | None] = mapped_column(ForeignKey("request.id", ondelete="SET NULL"))
+    referred_to: Mapped[str | None] = mapped_column(String(100))
+    returned: Mapped[int] = mapped_column(Integer, server_default="0")
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class RequestReporter(Base):
+    """Who reported a request (personal data); a merge moves them to the master request."""
+
+    __tablename__ = "request_reporter"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("request.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str | None] = mapped_column(String(50))
+    phone: Mapped[str | None] = mapped_column(String(30))
+    first_request_id: Mapped[int] = mapped_column(Integer)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class RequestEvent(Base):
+    """One thing that happened to a request: intake, transition, escalation, re-route, merge."""
+
+    __tablename__ = "request_event"
+    __table_args__ = (
+        CheckConstraint("kind IN ('intake', 'transition', 'escalation', 'reroute', 'merge')",
+                        name="request_event_kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("request.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    from_stage: Mapped[str | None] = mapped_column(String(12))
+    to_stage: Mapped[str | None] = mapped_column(String(12))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+
+
+class RequestCategory(Base):
+    """A request category and its time limit in working days (configurable)."""
+
+    __tablename__ = "request_category"
+    __table_args__ = (CheckConstraint("limit_days BETWEEN 1 AND 365", name="request_category_limit"),)
+
+    code: Mapped[str] = mapped_column(String(30), primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+    name_en: Mapped[str] = mapped_column(String(100))
+    limit_days: Mapped[int] = mapped_column(Integer)
+
+
+class RequestHoliday(Base):
+    """A public holiday (``workday`` false) or a make-up working day on a weekend (true)."""
+
+    __tablename__ = "request_holiday"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    workday: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    name: Mapped[str | None] = mapped_column(String(50))
 
 
 class Resource(Base):

@@ -97,9 +97,13 @@ SOURCES: dict[str, Source] = {
     ),
     "requests": Source(
         table="request t",
-        geometry="t.location",
+        # The centre of the request's ~10 m cell, as every public answer gives it
+        # (gisgrid.requests.answers.public_position): a request made at a home does not
+        # give away the household's position.
+        geometry=("ST_SetSRID(ST_MakePoint(floor(ST_X(t.location) * 1e4) / 1e4 + 5e-5, "
+                  "floor(ST_Y(t.location) * 1e4) / 1e4 + 5e-5), 4326)"),
         joins=_COMMUNITY,
-        properties="""json_build_object('category', t.category, 'status', t.status,
+        properties="""json_build_object('category', t.category, 'stage', t.stage,
             'reported_at', t.reported_at, 'community_code', c.code, 'community_name', c.name)""",
     ),
 }

@@ -9,14 +9,14 @@ each point in exactly the grid the stored assignment gives it
 
 from __future__ import annotations
 
-from gisgrid.rules import BASE_KINDS_SQL, owner_order_sql
+from gisgrid.rules import BASE_KINDS_SQL, OPEN_STAGES_SQL, owner_order_sql
 
 __all__ = ["OPEN_REQUEST_SQL", "counted_in_sql", "owners_sql", "owns_sql"]
 
 _TABLES = ("household", "shop", "request")
 #: The requests that follow their place's grid: the open ones (a closed request keeps the
 #: grid it was handled in). Rows of table ``request`` aliased ``t``.
-OPEN_REQUEST_SQL = "t.status <> 'resolved'"
+OPEN_REQUEST_SQL = f"t.stage IN {OPEN_STAGES_SQL}"
 
 
 def owners_sql(table: str, *, plan: str = ":plan", among: str | None = None) -> str:

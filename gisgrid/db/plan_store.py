@@ -321,13 +321,16 @@ def household_moves(session: Session, *, before: int, after: int, table: str) ->
     rows = session.execute(text(f"""
         WITH a AS ({owners_sql(table, plan=":a")}), b AS ({owners_sql(table, plan=":b")}),
         owner AS (
-            SELECT ga.uid AS a, gb.uid AS b, ga.code AS from_code, ga.name AS from_name,
-                   gb.code AS to_code, gb.name AS to_name
+            SELECT coalesce(a.id, b.id) AS id, ga.uid AS a, gb.uid AS b, ga.code AS from_code,
+                   ga.name AS from_name, gb.code AS to_code, gb.name AS to_name
             FROM a FULL JOIN b ON b.id = a.id
             LEFT JOIN grid ga ON ga.id = a.grid_id
             LEFT JOIN grid gb ON gb.id = b.grid_id)
-        SELECT from_code, from_name, to_code, to_name, count(*) AS n
+        SELECT from_code, from_name, to_code, to_name, count(*) AS n,
+               array_agg(id ORDER BY id) AS ids
         FROM owner WHERE a IS DISTINCT FROM b
         GROUP BY 1, 2, 3, 4 ORDER BY n DESC, 1, 3
     """), {"a": before, "b": after})
-    return [dict(r._mapping) for r in rows]
+    # Requests are listed one by one (a handful, each a case someone follows); households
+    # and shops by count only.
+    return [{k: v for k, v in r._mapping.items() if k != "ids" or table == "request"} for r in rows]

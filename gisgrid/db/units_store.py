@@ -11,6 +11,8 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from gisgrid.db.owners import OPEN_REQUEST_SQL
+
 
 def plan_communities(session: Session, plan_id: int) -> list[Any]:
     """(id, code, name) of the communities holding a residential grid of the plan, by code."""
@@ -69,7 +71,7 @@ def community_points(session: Session, community_ids: list[int]) -> dict[int, di
         "requests": "SELECT c.id, ST_X(t.location), ST_Y(t.location), 1 FROM request t",
     }
     for key, select in queries.items():
-        where = " AND t.status <> 'resolved'" if key == "requests" else ""
+        where = f" AND {OPEN_REQUEST_SQL}" if key == "requests" else ""
         rows = session.execute(text(f"""
             {select} JOIN admin_area c ON c.id = ANY(:ids) AND ST_Covers(c.boundary, t.location)
             WHERE true{where} ORDER BY c.id, t.id

@@ -23,6 +23,7 @@ from gisgrid.address.registry import rebuild_address_registry
 from gisgrid.db.audit_store import record_event
 from gisgrid.db.bulk import copy_rows, ewkb_hex, next_id_offset, sync_sequence
 from gisgrid.db.models import AdminArea, Grid, Plan
+from gisgrid.demo.cases import make_demo_cases
 from gisgrid.errors import ConflictError, InvalidInputError
 from gisgrid.plans.activation import activate_plan
 from gisgrid.settings import STORAGE_SRID
@@ -163,10 +164,10 @@ def _load_points_and_things(session: Session, frames: dict[str, Any], area_ids: 
         (off["shop"] + int(r.id), district, cid(r.community_code), r.name, r.category, r.address,
          ewkb_hex(r.geometry)) for r in frames["shop"].itertuples()))
     rows["request"] = copy_rows(session, "request", (
-        "id", "district_code", "community_id", "title", "category", "description", "status",
+        "id", "district_code", "community_id", "title", "category", "description", "stage",
         "reported_at", "location"), (
         (off["request"] + int(r.id), district, cid(r.community_code), r.title, r.category,
-         r.description, r.status, r.reported_at, ewkb_hex(r.geometry))
+         r.description, _STAGE_OF_STATUS[r.status], f"{r.reported_at} 12:00+08", ewkb_hex(r.geometry))
         for r in frames["request"].itertuples()))
     rows["resource"] = copy_rows(session, "resource", (
         "id", "district_code", "community_id", "name", "kind", "details", "location"), (
@@ -175,6 +176,10 @@ def _load_points_and_things(session: Session, frames: dict[str, Any], area_ids: 
     for table in off:
         sync_sequence(session, table)
     return rows
+
+
+#: The demo file's request statuses as stages (gisgrid.demo.cases then makes them cases).
+_STAGE_OF_STATUS = {"open": "registered", "in_progress": "in_progress", "resolved": "closed"}
 
 
 def load_demo(session: Session, path: Path = DEMO_FILE, *, replace: bool = False,
@@ -215,6 +220,8 @@ def load_demo(session: Session, path: Path = DEMO_FILE, *, replace: bool = False
     # server's lookup cache: gisgrid.db.engine.note_lookup_change.
     activate_plan(session, plan.id, effective_from=plan.effective_from, actor="gisgrid demo")
     summary.rows.update(rebuild_address_registry(session, district_code=district))
+    # The requests become cases over the last six months (stages, deadlines, duplicates).
+    make_demo_cases(session, district, plan.id)
     summary.plan_id = plan.id
     record_event(session, "load_demo", "admin_area", area_ids[district], actor="gisgrid demo",
           details={"file": path.name, "rows": summary.rows})

@@ -15,6 +15,7 @@ from gisgrid.db.engine import note_lookup_change
 from gisgrid.db.models import Plan
 from gisgrid.errors import ConflictError, EffectiveDateError, NotFoundError
 from gisgrid.plans.teams import require_teams
+from gisgrid.requests.follow import follow_plan
 from gisgrid.rules import today
 
 
@@ -80,10 +81,13 @@ def activate_plan(session: Session, plan_id: int, *, effective_from: dt.date | N
         ) from exc
     # Households and shops now answer to this plan's grids: store who owns what.
     assigned = assign_plan(session, plan.id)
+    # Open requests follow their place to the new grids (closed ones keep theirs).
+    rerouted = follow_plan(session, plan.id, actor=actor)
     note_lookup_change(session)     # lookups answer from this plan once this commits
     record_event(session, "activate", "plan", plan.id, actor=actor,
                  details={"effective_from": start.isoformat(), "retired": [p.id for p in previous],
                           "unassigned_households": len(assigned.unassigned_households),
+                          "rerouted_requests": [m["id"] for m in rerouted],
                           "before": before, "after": {"status": "active", "version": plan.version},
                           **({"team_override": team_override,
                               "grids_without_team": [g["code"] for g in let_through]}

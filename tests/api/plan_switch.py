@@ -19,6 +19,7 @@ from sqlalchemy import Engine, text
 
 from api import create_app
 from gisgrid.settings import Settings
+from tests.api.request_helpers import requests_follow
 
 DEMO_ACTIVE = ("SELECT id, version, effective_to FROM plan "
                "WHERE status = 'active' AND district_code = '610802'")
@@ -54,3 +55,4 @@ def activated_copy(client: Any, engine: Engine, headers: dict[str, str], **activ
                 conn.execute(text(f"DROP TABLE IF EXISTS household_assignment_p{int(new)}"))
             conn.execute(text("UPDATE plan SET status = 'active', effective_to = :to, version = :v "
                               "WHERE id = :o"), {"o": old.id, "to": old.effective_to, "v": old.version})
+            requests_follow(conn, old.id)

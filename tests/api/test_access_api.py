@@ -9,6 +9,8 @@ import pytest
 from routes import all_routes
 from sqlalchemy import Engine, text
 
+from tests.api.request_helpers import requests_follow
+
 XUEYUAN, SANGUANHUI = "610802001001", "610802002001"
 ERROR_KEYS = {"code", "message"}
 
@@ -142,6 +144,7 @@ def test_api_edits_and_activation_are_audited_with_their_actor(client, accounts,
             conn.execute(text("DELETE FROM plan WHERE id = :p"), {"p": draft["id"]})
             conn.execute(text("UPDATE plan SET status = 'active', effective_to = NULL, version = :v "
                               "WHERE id = :o"), {"v": old["version"], "o": old["id"]})
+            requests_follow(conn, old["id"])
 
 
 def test_the_audit_trail_is_for_admins_and_filters_and_pages(client, accounts) -> None:

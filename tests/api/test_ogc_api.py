@@ -124,7 +124,7 @@ def test_a_single_feature_is_the_feature_of_its_page(client) -> None:
 def test_public_collections_hold_no_personal_data_or_free_text(client, session: Session) -> None:
     requests, _ = walk(client, "requests", limit=10_000)
     assert {k for f in requests for k in f["properties"]} == {
-        "category", "status", "reported_at", "community_code", "community_name"}
+        "category", "stage", "reported_at", "community_code", "community_name"}
     resources, _ = walk(client, "resources", limit=10_000)
     assert {k for f in resources for k in f["properties"]} == {
         "name", "kind", "community_code", "community_name"}

@@ -31,7 +31,9 @@ XUEYUAN = "610802001001"
 ROUTE_SAMPLES = {"GET /v1/plans/{plan_id}/diff": {"plan_id": 0}}
 #: Where the team's names may appear when the setting makes them public.
 NAME_ROUTES = {"GET /v1/lookup", "POST /v1/lookup", "GET /v1/grids/{grid_id}/team",
-               "GET /v1/lookup/address", "POST /v1/lookup/address"}   # the same team as the point lookup
+               "GET /v1/lookup/address", "POST /v1/lookup/address",   # the same team as the point lookup
+               # a request names its grid's leader and full-time worker, as the lookup does
+               "GET /v1/requests", "GET /v1/requests/{request_id}"}
 _PAIR = re.compile(r"\[\s*(-?\d{1,3}\.\d+)\s*,\s*(-?\d{1,3}\.\d+)\s*\]"
                    r"|\"lon\":\s*(-?\d{1,3}\.\d+),\s*\"lat\":\s*(-?\d{1,3}\.\d+)")
 _SEPARATOR = re.compile(r"[\"'<>\s,:{}\[\]]")
@@ -55,6 +57,8 @@ class Register:
     names: set[str]
     rooms: set[str]
     cells: dict[tuple[int, int], list[tuple[float, float]]] = field(default_factory=lambda: defaultdict(list))
+    #: Reporters' names and phones (of requests): never public, whatever the team setting.
+    reporters: set[str] = field(default_factory=set)
 
     def add_position(self, x: float, y: float) -> None:
         self.cells[(round(x * 1e5), round(y * 1e5))].append((x, y))
@@ -70,6 +74,7 @@ class Register:
         found: dict[str, set[str]] = defaultdict(set)
         found["phone"] = {p for p in self.phones if p in body or p[:3] + "****" + p[-4:] in body}
         found["name"] = {n for n in self.names if n in body}
+        found["reporter"] = {p for p in self.reporters if p in body}
         found["household_id"] = {m.group(0) for m in _HOUSEHOLD_ID.finditer(body)}
         found["room_address"] = {a for a in _room_addresses(body) if a in self.rooms}
         pairs = [(a or c, b or d) for a, b, c, d in _PAIR.findall(body)]
@@ -81,12 +86,14 @@ class Register:
 def register(engine: Engine) -> Register:
     with engine.connect() as conn:
         staff = conn.execute(text("SELECT name, phone FROM staff")).all()
+        reporters = conn.execute(text("SELECT name, phone FROM request_reporter")).all()
         homes = conn.execute(text("SELECT address, ST_X(location), ST_Y(location) FROM household")).all()
     reg = Register(phones={p for _, p in staff if p}, names={n for n, _ in staff},
-                   rooms={a for a, _, _ in homes if a.endswith("室")})
+                   rooms={a for a, _, _ in homes if a.endswith("室")},
+                   reporters={v for row in reporters for v in row if v})
     for _, x, y in homes:
         reg.add_position(x, y)
-    assert reg.phones and reg.names and len(reg.rooms) > 1000
+    assert reg.phones and reg.names and len(reg.rooms) > 1000 and "13700001234" in reg.reporters
     return reg
 
 
@@ -120,13 +127,22 @@ def samples(engine: Engine) -> Iterator[dict[str, list]]:
             SELECT ST_X(h.location), ST_Y(h.location), h.address FROM household h
             JOIN building b ON b.id = h.building_id JOIN admin_area c ON c.id = b.community_id
             WHERE c.code = :c AND h.address LIKE '%室' ORDER BY h.id LIMIT 1"""), {"c": XUEYUAN}).one()
+        # A request of Xueyuan with a reporter (personal data no outsider may see).
+        request_id = conn.execute(text("""SELECT r.id FROM request r
+            JOIN admin_area c ON c.id = r.community_id
+            WHERE c.code = :c ORDER BY r.id LIMIT 1"""), {"c": XUEYUAN}).scalar_one()
+        conn.execute(text("""INSERT INTO request_reporter (request_id, name, phone, first_request_id)
+            VALUES (:r, '赵测试员', '13700001234', :r)"""), {"r": request_id})
     yield {"plan_id": [active, holed], "code": ["610802", XUEYUAN, grid_code], "grid_id": [grid],
-           "lon": [lon], "lat": [lat], "q": [address], "before": [active], "since": [0],
+           "request_id": [request_id], "area": [XUEYUAN, grid_code], "since": [0],
+           "fmt": ["json", "xml"], "service_code": ["parking"], "kind": ["households"],
+           "lon": [lon], "lat": [lat], "q": [address], "before": [active],
            # OGC API Features: every collection, and the first features of each.
            "collection_id": ["areas", "grids", f"plan-{holed}", "streets", "shops", "resources",
                              "requests"], "feature_id": [1, 2]}
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM plan WHERE id = :d"), {"d": holed})
+        conn.execute(text("DELETE FROM request_reporter WHERE name = '赵测试员'"))
 
 
 def _requests(app, samples: dict[str, list], positions: list[list[float]]) -> Iterator[tuple[str, str, dict]]:
@@ -224,3 +240,4 @@ def test_the_same_crawl_by_an_admin_finds_every_kind_of_personal_data(client, ac
     assert {"GET /v1/lookup/address", "GET /v1/plans/{plan_id}/coverage",
             "GET /v1/areas/{code}/households"} <= kinds["position"]
     assert "GET /v1/lookup" in kinds["name"]
+    assert "GET /v1/requests/{request_id}" in kinds["reporter"]   # the admin sees who reported

@@ -29,6 +29,7 @@ from playwright.sync_api import sync_playwright
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from gisgrid.db.request_store import reroute_open
 from gisgrid.plans.assignment import grid_figures
 
 pytestmark = pytest.mark.browser
@@ -149,6 +150,7 @@ def test_activation_from_the_page_explains_the_team_gate_and_goes_through_with_a
             conn.execute(
                 text("UPDATE plan SET status = 'active', effective_to = NULL WHERE id = :a"), {"a": active}
             )
+            reroute_open(Session(bind=conn), active)   # its open requests back to its grids
         made.remove(plan["id"])
 
 

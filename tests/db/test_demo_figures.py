@@ -118,10 +118,10 @@ def test_xueyuan_grid_37_contains_caizhi_lane(session: Session) -> None:
 def test_jinyang_has_open_requests_about_parking_and_leaking_roofs(session: Session) -> None:
     cats = session.execute(text("""
         SELECT DISTINCT r.category FROM request r JOIN admin_area c ON c.id = r.community_id
-        WHERE c.name = '金阳社区' AND r.status = 'open'
-          AND ST_Intersects(c.boundary, r.location)
+        WHERE c.name = '金阳社区' AND r.stage NOT IN ('closed', 'duplicate')
+          AND ST_Intersects(c.boundary, r.location) AND r.due_at < now()
     """)).scalars().all()
-    assert {"parking", "leaking_roof"} <= set(cats)
+    assert {"parking", "leaking_roof"} <= set(cats)      # long-standing: open and overdue
 
 
 def test_resources_of_every_kind_have_locations_inside_the_core(session: Session) -> None:
