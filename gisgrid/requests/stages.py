@@ -60,9 +60,9 @@ def check_transition(stage: str, to: str, *, resume_stage: str | None = None) ->
     with the allowed stages in ``details["allowed"]``."""
     allowed = allowed_from(stage, resume_stage)
     if to not in allowed:
-        what = "an unknown stage" if to not in REQUEST_STAGES else f"not allowed from {stage}"
-        listed = ", ".join(allowed) if allowed else "none: the request is " + stage
-        raise TransitionNotAllowedError(f"{stage} → {to} is {what}; allowed: {listed}",
+        what = f"{to!r} is not a stage" if to not in REQUEST_STAGES else f"{stage} → {to} is not allowed"
+        listed = ", ".join(allowed) if allowed else "none (the request is " + stage + ")"
+        raise TransitionNotAllowedError(f"{what}; allowed from {stage}: {listed}",
                                         details={"allowed": allowed, "stage": stage})
 
 
