@@ -33,6 +33,7 @@ from api.routers import (
     people,
     plan_versions,
     plans,
+    resources,
     signin,
 )
 from api.routers.maps import install_maps
@@ -95,7 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_auth(app)
     for module in (health, docs, areas, plans, assign, blocks, lookup, lookup_address, coverage,
-                   plan_versions, ogc, exports, people, audit, signin, editor):
+                   plan_versions, ogc, exports, people, audit, signin, editor, resources):
         app.include_router(module.router)
     install_maps(app, settings.server)
     app.add_middleware(LookupFastLane)

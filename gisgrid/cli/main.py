@@ -16,6 +16,7 @@ from gisgrid.cli.coverage import coverage_app
 from gisgrid.cli.export import export_app
 from gisgrid.cli.lookup import register as register_lookup
 from gisgrid.cli.plan import plan_app
+from gisgrid.cli.resources import resources_app
 from gisgrid.cli.users import users_app
 from gisgrid.db.engine import ready_engine
 from gisgrid.errors import GisGridError
@@ -32,6 +33,7 @@ app.add_typer(coverage_app, name="coverage")
 app.add_typer(plan_app, name="plan")
 app.add_typer(export_app, name="export")
 app.add_typer(users_app, name="users")
+app.add_typer(resources_app, name="resources")
 register_lookup(app)  # assign, lookup
 
 

@@ -124,7 +124,8 @@ def samples(engine: Engine) -> Iterator[dict[str, list]]:
            "lon": [lon], "lat": [lat], "q": [address], "before": [active],
            # OGC API Features: every collection, and the first features of each.
            "collection_id": ["areas", "grids", f"plan-{holed}", "streets", "shops", "resources",
-                             "requests"], "feature_id": [1, 2]}
+                             "requests"], "feature_id": [1, 2],
+           "resource_id": [1]}
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM plan WHERE id = :d"), {"d": holed})
 
