@@ -35,6 +35,7 @@ from api.routers import (
     plans,
     resources,
     signin,
+    tiles,
 )
 from api.routers.maps import install_maps
 from api.schemas.errors import document_guard_responses
@@ -96,7 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_auth(app)
     for module in (health, docs, areas, plans, assign, blocks, lookup, lookup_address, coverage,
-                   plan_versions, ogc, exports, people, audit, signin, editor, resources):
+                   plan_versions, ogc, exports, people, audit, signin, editor, resources, tiles):
         app.include_router(module.router)
     install_maps(app, settings.server)
     app.add_middleware(LookupFastLane)

@@ -93,7 +93,8 @@ def particulars_from_details(details: str | None) -> tuple[float | None, int | N
     """
     area = _AREA.search(details or "")
     members = _MEMBERS.search(details or "")
-    return (float(area.group(1).replace(",", "")) if area else None, int(members.group(1)) if members else None)
+    return (float(area.group(1).replace(",", "")) if area else None,
+            int(members.group(1)) if members else None)
 
 
 def check_row(props: dict[str, Any], geom: Any, where: str) -> dict[str, Any]:
