@@ -15,6 +15,7 @@ from gisgrid.cli.common import new_app
 from gisgrid.cli.coverage import coverage_app
 from gisgrid.cli.export import export_app
 from gisgrid.cli.lookup import register as register_lookup
+from gisgrid.cli.maps import register as register_map
 from gisgrid.cli.plan import plan_app
 from gisgrid.cli.resources import resources_app
 from gisgrid.cli.users import users_app
@@ -35,6 +36,7 @@ app.add_typer(export_app, name="export")
 app.add_typer(users_app, name="users")
 app.add_typer(resources_app, name="resources")
 register_lookup(app)  # assign, lookup
+register_map(app)  # map
 
 
 

@@ -125,7 +125,7 @@ def samples(engine: Engine) -> Iterator[dict[str, list]]:
            # OGC API Features: every collection, and the first features of each.
            "collection_id": ["areas", "grids", f"plan-{holed}", "streets", "shops", "resources",
                              "requests"], "feature_id": [1, 2],
-           "resource_id": [1],
+           "resource_id": [1], "since": [0],
            # Vector tiles: every layer of a tile over the demo (an old epoch: redirected).
            "epoch": [0], "crs": ["wgs84"], "layer": ["grids", "households", "shops", "requests", "resources"],
            "z": [12], "x": [3296], "y": [1575]}

@@ -19,7 +19,7 @@ from gisgrid.db.request_layer import map_requests_sql
 MVT = "application/vnd.mapbox-vector-tile"
 LAYER_FIELDS = {
     "grids": {"code", "name", "kind", "community_code", "community", "households"},
-    "households": {"households", "residents"},
+    "households": {"households", "residents", "per_ha"},
     "shops": {"name", "category"},
     "requests": {"stage", "category", "open", "overdue", "n"},
     "resources": {"name", "kind", "grid_code"},
