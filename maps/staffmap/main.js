@@ -52,7 +52,9 @@ map.touchZoomRotate.disableRotation();
 // Basemap tiles fail offline (an intranet): say nothing; any other error is reported.
 app.tileErrors = 0;
 map.on('error', (ev) => {
-  if (ev.sourceId === 'basemap' || (ev.source && ev.source.id === 'basemap')) { app.tileErrors += 1; return; }
+  const url = ev.error && ev.error.url;
+  const outside = url && new URL(url, window.location.href).origin !== window.location.origin;
+  if (ev.sourceId === 'basemap' || outside) { app.tileErrors += 1; return; }
   console.error(ev.error || ev);
 });
 map.addControl(new maplibregl.NavigationControl({showCompass: false}), 'top-right');
