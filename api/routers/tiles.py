@@ -7,10 +7,12 @@ epoch is redirected (302, not cached) to the same tile of the current one.
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Reader
@@ -25,6 +27,8 @@ MVT = "application/vnd.mapbox-vector-tile"
 Layer = Literal["grids", "households", "shops", "requests", "resources"]
 Crs = Literal["wgs84", "gcj02"]
 Coord = Annotated[int, Path(ge=0, le=2**22 - 1)]
+#: How long this process trusts the map epoch it last read before asking the database again.
+EPOCH_CHECK_S = 0.5
 
 
 def _cache(request: Request) -> TileCache:
@@ -54,18 +58,30 @@ async def tile(
     who: Reader,
     session: SessionDep,
 ) -> Response:
-    current = await run_in_threadpool(map_epoch, session)
-    if epoch != current:
-        return RedirectResponse(f"/tiles/{current}/{crs}/{layer}/{z}/{x}/{y}.mvt", status_code=302,
-                                headers={"Cache-Control": "no-store"})
-    etag = f'"{current}-{crs}-{layer}-{z}-{x}-{y}"'
+    cache = _cache(request)
+    key = (epoch, crs, layer, z, x, y)
+    body = cache.get(key) if epoch == await _current_epoch(request, session) else None
+    if body is None:
+        current = await _current_epoch(request, session, fresh=True)
+        if epoch != current:
+            return RedirectResponse(f"/tiles/{current}/{crs}/{layer}/{z}/{x}/{y}.mvt", status_code=302,
+                                    headers={"Cache-Control": "no-store"})
+        body = await run_in_threadpool(render_tile, session, layer, z, x, y, crs=crs)
+        cache.put(key, body)
+    etag = f'"{epoch}-{crs}-{layer}-{z}-{x}-{y}"'
     headers = {"Cache-Control": "public, max-age=31536000, immutable", "ETag": etag}
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
-    key = (current, crs, layer, z, x, y)
-    cache = _cache(request)
-    body = cache.get(key)
-    if body is None:
-        body = await run_in_threadpool(render_tile, session, layer, z, x, y, crs=crs)
-        cache.put(key, body)
     return Response(body, media_type=MVT, headers=headers)
+
+
+async def _current_epoch(request: Request, session: Session, *, fresh: bool = False) -> int:
+    """The map epoch, read from the database at most every EPOCH_CHECK_S seconds (or now,
+    ``fresh``): a cached tile is answered without the database, and a change shows within
+    that time (an old epoch's URL then redirects)."""
+    state = request.app.state
+    seen = getattr(state, "tile_epoch", None)
+    now = time.monotonic()
+    if fresh or seen is None or now - seen[1] > EPOCH_CHECK_S:
+        seen = state.tile_epoch = (await run_in_threadpool(map_epoch, session), now)
+    return int(seen[0])

@@ -200,3 +200,28 @@ def test_the_same_tile_twice_is_the_same_bytes_and_both_crs_differ(client, sessi
     a = get_tile(client, "grids", 14, x, y).content
     assert a and a == get_tile(client, "grids", 14, x, y).content
     assert get_tile(client, "grids", 14, x, y, "gcj02").content != a
+
+
+def test_clusters_and_density_cells_count_every_point_once_across_tiles(
+        client, session: Session, tmp_path: Path, whole_demo) -> None:
+    """Cells are aligned on tile edges and drawn by the tile holding their centre: summed over
+    the tiles of a zoom, requests per stage and households are the database's counts."""
+    z0, x0, y0 = whole_demo
+    z = z0 + 4
+    stages: dict[str, int] = {}
+    households = 0
+    for x in range(x0 * 16, x0 * 16 + 16):
+        for y in range(y0 * 16, y0 * 16 + 16):
+            body = get_tile(client, "requests", z, x, y).content
+            if body:
+                frame = decode(tmp_path / f"r{x}-{y}", body, z, x, y)["requests"]
+                for stage, n in frame.groupby("stage").n.sum().items():
+                    stages[stage] = stages.get(stage, 0) + int(n)
+            body = get_tile(client, "households", z, x, y).content
+            if body:
+                cells = decode(tmp_path / f"h{x}-{y}", body, z, x, y)["households"]
+                households += int(cells.households.sum())
+    expected = dict(session.execute(text(
+        f"SELECT stage, count(*) FROM ({map_requests_sql()}) r GROUP BY stage")).all())
+    assert stages == expected
+    assert households == session.execute(text("SELECT count(*) FROM household")).scalar_one()
