@@ -265,3 +265,42 @@ def test_on_amap_the_overlays_sit_at_their_gcj02_places(chromium, live_server) -
         clean(load)
     finally:
         context.close()
+
+
+def test_the_community_parameter_fits_that_community(chromium, live_server) -> None:
+    community = "610802002001"   # 三官会社区
+    context, load = open_map(chromium, live_server, f"?community={community}")
+    try:
+        page = load.page
+        assert page.evaluate("document.body.dataset.selectedCommunity") == community
+        w, s, e, n = page.evaluate("window.staffmap.index.communities.find((c) => c.code === '"
+                                   + community + "').bbox")
+        view = page.evaluate("window.staffmap.map.getBounds().toArray().flat()")
+        assert view[0] <= w and view[1] <= s and view[2] >= e and view[3] >= n
+        clean(load)
+    finally:
+        context.close()
+
+
+def test_a_hidden_label_shows_while_the_pointer_is_over_its_grid(chromium, live_server) -> None:
+    context, load = open_map(chromium, live_server)
+    try:
+        page = load.page
+        for layer in ("requests", "resources", "households"):
+            page.locator(f'#sm-layers input[data-layer="{layer}"]').uncheck()
+        idle(page)
+        hidden = page.evaluate("window.staffmap.labels.entries.filter((e) => e.el.classList.contains("
+                               "'sm-label-hidden')).map((e) => [e.grid.code, e.grid.label])")
+        assert hidden, "every label fits at the first zoom: nothing to show on hover"
+        code, label = hidden[0]
+        point = page.evaluate("(() => { const m = window.staffmap.map; const p = m.project("
+                              + json.dumps(label) + "); const r = m.getContainer()"
+                              ".getBoundingClientRect(); return [r.left + p.x, r.top + p.y]; })()")
+        page.mouse.move(*point)
+        wait_for(page, f"document.querySelector('.sm-label[data-code=\"{code}\"]')"
+                       ".classList.contains('sm-label-hover')")
+        assert page.evaluate(f"getComputedStyle(document.querySelector('.sm-label[data-code=\"{code}\"]'))"
+                             ".visibility") == "visible"
+        clean(load)
+    finally:
+        context.close()
