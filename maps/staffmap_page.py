@@ -141,10 +141,13 @@ _BODY = """<div id="sm-map" role="region" aria-label="map"></div>
 </aside>"""
 
 
-def render_staff_map(index: dict[str, Any], *, tiles: TileSpec | None,
+def render_staff_map(index: dict[str, Any], *, tiles: TileSpec | None, downloads: str = "",
                      static_prefix: str = assets.DEFAULT_STATIC_PREFIX) -> str:
-    """The staff map page served at ``/maps/`` (``index``: ``gisgrid.staffmap.map_index``)."""
+    """The staff map page served at ``/maps/`` (``index``: ``gisgrid.staffmap.map_index``;
+    ``downloads``: the panel's download links, ``maps.downloads.downloads_html``)."""
     maps = basemaps(tiles)
+    body = _BODY.replace('  <nav class="sm-links">', f'  <section id="sm-downloads">{downloads}</section>\n'
+                                                       '  <nav class="sm-links">')
     return f"""<!DOCTYPE html>
 <html lang="zh-CN">
 <head>
@@ -157,7 +160,7 @@ def render_staff_map(index: dict[str, Any], *, tiles: TileSpec | None,
 <script type="module" src="{STAFFMAP_PREFIX}/main.js"></script>
 </head>
 <body {_body_attrs(index, maps, static_prefix, {"mode": "tiles"})}>
-{_BODY}
+{body}
 </body>
 </html>
 """

@@ -63,7 +63,10 @@ def maps_root() -> RedirectResponse:
                     "search, legend, basemaps (OSM, Tianditu, Amap); ?grid=CODE, ?community=CODE, ?lang=en",
             responses=route_responses(503, media_type=HTML))
 def staff_map(request: Request, session: SessionDep, who: PublicPage) -> HTMLResponse:
-    return HTMLResponse(render_staff_map(map_index(session), tiles=request.app.state.tiles))
+    plans = queries.list_plans(session, status="active")
+    downloads = downloads_html([(p["id"], p["name"]) for p in plans])
+    page = render_staff_map(map_index(session), tiles=request.app.state.tiles, downloads=downloads)
+    return HTMLResponse(page)
 
 
 @router.get("/maps/grids", response_class=HTMLResponse,

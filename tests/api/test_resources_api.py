@@ -16,6 +16,15 @@ XUEYUAN = "610802001001"
 PHONE = "13700004321"
 
 
+@pytest.fixture(scope="module", autouse=True)
+def resources_in_their_grids(engine: Engine) -> None:
+    """Every resource in the grid of the active plan that owns it (other tests may have
+    replaced and restored plans behind activation's back)."""
+    with Session(engine) as s:
+        resource_store.assign_resource_grids(s)
+        s.commit()
+
+
 @pytest.fixture(scope="module")
 def contact_resource(engine: Engine) -> Iterator[int]:
     """A committed volunteer team of 学院社区 with a contact person (deleted afterwards)."""

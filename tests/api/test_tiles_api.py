@@ -14,6 +14,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from gisgrid.crs import wgs84_to_gcj02
+from gisgrid.db import resource_store
 from gisgrid.db.request_layer import map_requests_sql
 
 MVT = "application/vnd.mapbox-vector-tile"
@@ -24,6 +25,15 @@ LAYER_FIELDS = {
     "requests": {"stage", "category", "open", "overdue", "n"},
     "resources": {"name", "kind", "grid_code"},
 }
+
+
+@pytest.fixture(scope="module", autouse=True)
+def resources_in_their_grids(engine: Engine) -> None:
+    """Every resource in the grid of the active plan that owns it (other tests may have
+    replaced and restored plans behind activation's back)."""
+    with Session(engine) as s:
+        resource_store.assign_resource_grids(s)
+        s.commit()
 
 
 def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
