@@ -6,6 +6,7 @@ import {t} from './i18n.js';
 import {toDisplay} from './crs.js';
 
 const PAD = 2;
+const COMPACT_BELOW = 14.5;
 
 export class Labels {
   constructor(map, grids) {
@@ -52,7 +53,15 @@ export class Labels {
   }
 
   layout() {
-    const {width, height} = this.map.getContainer().getBoundingClientRect();
+    const container = this.map.getContainer();
+    // Zoomed out, a label is the grid's number and households only (the name on hover).
+    const compact = this.map.getZoom() < COMPACT_BELOW;
+    if (compact !== this.compact) {
+      this.compact = compact;
+      container.classList.toggle('sm-compact', compact);
+      for (const e of this.entries) e.w = 0;
+    }
+    const {width, height} = container.getBoundingClientRect();
     const order = [...this.entries].sort((a, b) => (b.grid.code === this.selected) - (a.grid.code === this.selected)
       || b.grid.households - a.grid.households || (a.grid.code < b.grid.code ? -1 : 1));
     const placed = [];
