@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import Scope
 
 from api.auth import install_auth
@@ -36,7 +37,9 @@ from api.routers import (
     plan_versions,
     plans,
     requests,
+    resources,
     signin,
+    tiles,
 )
 from api.routers.maps import install_maps
 from api.schemas.errors import document_guard_responses
@@ -46,6 +49,7 @@ from gisgrid.db.engine import make_engine, make_sessionmaker, on_lookup_change, 
 from gisgrid.lookup.cache import LookupCache
 from gisgrid.settings import Settings
 from maps.policy import content_security_policy
+from maps.staffmap_page import basemap_sources, basemaps
 
 #: ReDoc (/redoc, served from our own assets) searches in a web worker made from a blob.
 _REDOC = {"workers": ["blob:"]}
@@ -99,7 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_auth(app)
     for module in (health, docs, areas, plans, assign, blocks, lookup, lookup_address, coverage,
                    plan_versions, ogc, exports, people, audit, signin, editor, imports, requests,
-                   open311):
+                   open311, resources, tiles):
         app.include_router(module.router)
     install_maps(app, settings.server)
     app.add_middleware(LookupFastLane)
@@ -107,6 +111,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestGuard, limits=settings.limits,  # added last: runs first
                        page_policy=lambda scope, page: _page_policy(app, scope, page),
                        bulk_body=_bulk_body_routes(app))
+    # Outside the guard: the guard hashes a page's inline scripts from the plain bytes.
+    # Text answers (pages, JSON, GeoJSON, scripts, tiles) of 1 KB or more go out gzipped.
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
     return app
 
 
@@ -140,6 +147,10 @@ def _bulk_body_routes(app: FastAPI) -> Callable[[Scope], bool]:
 
 
 def _page_policy(app: FastAPI, scope: Scope, page: bytes) -> str:
-    """The Content-Security-Policy of an HTML page (``maps.policy``)."""
-    extra = _REDOC if scope["path"].endswith("/redoc") else {}
+    """The Content-Security-Policy of an HTML page (``maps.policy``). The staff map fetches
+    its basemaps' tiles (MapLibre loads raster tiles with fetch) from every basemap it offers."""
+    extra: dict[str, Any] = _REDOC if scope["path"].endswith("/redoc") else {}
+    if scope["path"] == "/maps/":
+        hosts = basemap_sources(basemaps(getattr(app.state, "tiles", None)))
+        extra = {"images": hosts, "connects": hosts}
     return content_security_policy(page, getattr(app.state, "tiles", None), **extra)

@@ -18,7 +18,7 @@ from typing import Any
 from gisgrid.errors import InvalidInputError
 
 __all__ = ["BASE_KINDS", "BASE_KINDS_SQL", "CHINA_TZ", "DEFAULT_HOUSEHOLD_BOUNDS", "OPEN_STAGES",
-           "OPEN_STAGES_SQL", "OVERDUE_SQL", "REQUEST_STAGES",
+           "OPEN_STAGES_SQL", "OVERDUE_SQL", "PUBLIC_PLACE_CELL_DEG", "REQUEST_STAGES", "public_place_sql",
            "check_household_bounds", "fill_household_bounds", "is_base", "owner_key", "owner_order_sql",
            "stateless_owner_key", "today", "utc_now"]
 
@@ -204,3 +204,14 @@ OPEN_STAGES_SQL = "(" + ", ".join(f"'{s}'" for s in OPEN_STAGES) + ")"
 #: when it resumes).
 OVERDUE_SQL = (f"(t.stage IN {OPEN_STAGES_SQL} AND t.stage <> 'suspended' "
                "AND t.due_at IS NOT NULL AND t.due_at < now())")
+#: A request's place as outsiders see it is the centre of its cell of this many degrees
+#: (about 10 m), so that a request made at a home does not give the home away
+#: (:func:`gisgrid.requests.answers.public_position`, and the staff map's tiles).
+PUBLIC_PLACE_CELL_DEG = 1e-4
+
+
+def public_place_sql(point: str) -> str:
+    """SQL: the centre of the :data:`PUBLIC_PLACE_CELL_DEG` cell holding ``point`` (SRID 4326)."""
+    c = PUBLIC_PLACE_CELL_DEG
+    return (f"ST_SetSRID(ST_MakePoint(floor(ST_X({point}) / {c}) * {c} + {c / 2}, "
+            f"floor(ST_Y({point}) / {c}) * {c} + {c / 2}), 4326)")

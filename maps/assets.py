@@ -66,6 +66,9 @@ PACKAGES: dict[str, Package] = {p.name: p for p in (
     Package("leaflet", "1.9.3", "dist"),
     Package("swagger-ui-dist", "5.35.0", "."),
     Package("redoc", "2.5.4", "bundles"),
+    # The staff map (maps/staffmap_page.py): WebGL vector tiles. The CSP build runs its
+    # worker from a file of ours (worker-src 'self'), not from a blob.
+    Package("maplibre-gl", "5.24.1", "dist"),
 )}
 
 ASSETS: tuple[Asset, ...] = (
@@ -80,6 +83,9 @@ REFERENCED_FILES: tuple[tuple[str, str], ...] = (
     ("swagger-ui-dist", "swagger-ui.css"),
     ("swagger-ui-dist", "favicon-32x32.png"),
     ("redoc", "redoc.standalone.js"),
+    ("maplibre-gl", "maplibre-gl-csp.js"),
+    ("maplibre-gl", "maplibre-gl-csp-worker.js"),
+    ("maplibre-gl", "maplibre-gl.css"),
     ("leaflet", "images/layers.png"),
     ("leaflet", "images/layers-2x.png"),
     ("leaflet", "images/marker-icon.png"),

@@ -54,7 +54,7 @@ def tile_sources(tiles: TileSpec | None) -> list[str]:
 def content_security_policy(page: bytes, tiles: TileSpec | None, *,
                             scripts: Iterable[str] = (), styles: Iterable[str] = (),
                             images: Iterable[str] = (), fonts: Iterable[str] = (),
-                            workers: Iterable[str] = ()) -> str:
+                            workers: Iterable[str] = (), connects: Iterable[str] = ()) -> str:
     """The policy for one page; the keyword lists add sources (e.g. the API docs' CDN).
 
     Styles allow ``'unsafe-inline'``: folium's pages and Leaflet set inline styles, and a
@@ -70,7 +70,7 @@ def content_security_policy(page: bytes, tiles: TileSpec | None, *,
         directive("style-src", "'self'", "'unsafe-inline'", styles),
         directive("img-src", "'self'", "data:", "blob:", tile_sources(tiles), images),
         directive("font-src", "'self'", "data:", fonts),
-        "connect-src 'self'",
+        directive("connect-src", "'self'", connects),
         directive("worker-src", "'self'", workers),
         "object-src 'none'",
         "base-uri 'self'",

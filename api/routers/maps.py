@@ -20,12 +20,15 @@ from gisgrid.errors import NotFoundError
 from gisgrid.plans.versions import diff_plans
 from gisgrid.rules import fill_household_bounds
 from gisgrid.settings import ServerSettings
+from gisgrid.staffmap import map_index
 from maps.assets import DEFAULT_STATIC_PREFIX, SETUP_HINT, missing_assets
 from maps.downloads import downloads_html
 from maps.editor_page import EDITOR_PREFIX, editor_static_app, render_editor_page
 from maps.pages import render_grid_map
 from maps.planner import render_planner_map
 from maps.requests_page import REQUESTS_PREFIX, render_stats_page, requests_static_app
+from maps.staffmap_page import STAFFMAP_PREFIX, render_staff_map, staffmap_static_app
+from maps.start_page import render_start_page
 from maps.static import map_static_app
 from maps.tiles import resolve_tiles
 
@@ -46,12 +49,31 @@ def favicon() -> Response:
     return Response(status_code=204)
 
 
+@router.get("/", response_class=HTMLResponse, summary="Start page: links for staff, planners and developers",
+            responses=route_responses(503, media_type=HTML))
+def start_page(session: SessionDep, who: PublicPage) -> HTMLResponse:
+    plans = queries.list_plans(session, status="active")
+    return HTMLResponse(render_start_page([{"id": p["id"], "name": p["name"]} for p in plans]))
+
+
 @router.get("/maps", include_in_schema=False)
 def maps_root() -> RedirectResponse:
     return RedirectResponse("/maps/")
 
 
-@router.get("/maps/", response_class=HTMLResponse, summary="Map of the active plans' grids",
+@router.get("/maps/", response_class=HTMLResponse,
+            summary="The staff map: grids, household density, shops, requests, resources (vector tiles), "
+                    "search, legend, basemaps (OSM, Tianditu, Amap); ?grid=CODE, ?community=CODE, ?lang=en",
+            responses=route_responses(503, media_type=HTML))
+def staff_map(request: Request, session: SessionDep, who: PublicPage) -> HTMLResponse:
+    plans = queries.list_plans(session, status="active")
+    downloads = downloads_html([(p["id"], p["name"]) for p in plans])
+    page = render_staff_map(map_index(session), tiles=request.app.state.tiles, downloads=downloads)
+    return HTMLResponse(page)
+
+
+@router.get("/maps/grids", response_class=HTMLResponse,
+            summary="Map of the active plans' grids, with downloads",
             responses=route_responses(503, media_type=HTML))
 def active_grids_map(request: Request, session: SessionDep, who: PublicPage) -> HTMLResponse:
     plans = queries.list_plans(session, status="active")
@@ -132,4 +154,5 @@ def install_maps(app: FastAPI, settings: ServerSettings) -> None:
     app.mount(DEFAULT_STATIC_PREFIX, map_static_app(settings.node_modules), name="map-static")
     app.mount(EDITOR_PREFIX, editor_static_app(), name="map-editor")
     app.mount(REQUESTS_PREFIX, requests_static_app(), name="map-requests")
+    app.mount(STAFFMAP_PREFIX, staffmap_static_app(), name="map-staffmap")
     app.include_router(router)

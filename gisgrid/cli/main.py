@@ -16,8 +16,10 @@ from gisgrid.cli.coverage import coverage_app
 from gisgrid.cli.export import export_app
 from gisgrid.cli.imports import import_cmd
 from gisgrid.cli.lookup import register as register_lookup
+from gisgrid.cli.maps import register as register_map
 from gisgrid.cli.plan import plan_app
 from gisgrid.cli.requests import requests_app
+from gisgrid.cli.resources import resources_app
 from gisgrid.cli.users import users_app
 from gisgrid.db.engine import ready_engine
 from gisgrid.errors import GisGridError
@@ -35,7 +37,9 @@ app.add_typer(plan_app, name="plan")
 app.add_typer(export_app, name="export")
 app.add_typer(users_app, name="users")
 app.add_typer(requests_app, name="requests")
+app.add_typer(resources_app, name="resources")
 register_lookup(app)  # assign, lookup
+register_map(app)  # map
 
 
 

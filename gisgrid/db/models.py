@@ -392,6 +392,8 @@ class Resource(Base):
             "kind IN ('venue', 'merchant', 'volunteer_team', 'party_unit', 'service_center')",
             name="resource_kind",
         ),
+        CheckConstraint("floor_area_m2 IS NULL OR floor_area_m2 > 0", name="resource_floor_area_positive"),
+        CheckConstraint("members IS NULL OR members > 0", name="resource_members_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -401,6 +403,15 @@ class Resource(Base):
     kind: Mapped[str] = mapped_column(String(20))
     details: Mapped[str | None] = mapped_column(Text)
     location: Mapped[Any] = mapped_column(_geom("POINT"))
+    # Migration 0011: the owning base grid of an active plan (gisgrid.resources.assign_resources),
+    # particulars by kind, and a contact person (personal data: staff only).
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grid.id", ondelete="SET NULL"), index=True)
+    address: Mapped[str | None] = mapped_column(String(200))
+    floor_area_m2: Mapped[float | None] = mapped_column(Float)
+    members: Mapped[int | None] = mapped_column(Integer)
+    projects: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'::text[]"))
+    contact_name: Mapped[str | None] = mapped_column(String(50))
+    contact_phone: Mapped[str | None] = mapped_column(String(20))
 
 
 class AuditEvent(Base):

@@ -26,6 +26,7 @@ from gisgrid.db.models import AdminArea, Grid, Plan
 from gisgrid.demo.cases import make_demo_cases
 from gisgrid.errors import ConflictError, InvalidInputError
 from gisgrid.plans.activation import activate_plan
+from gisgrid.resources import particulars_from_details
 from gisgrid.settings import STORAGE_SRID
 
 DEMO_FILE = Path(__file__).resolve().parents[2] / "data" / "demo" / "yuyang.gpkg"
@@ -170,9 +171,11 @@ def _load_points_and_things(session: Session, frames: dict[str, Any], area_ids: 
          r.description, _STAGE_OF_STATUS[r.status], f"{r.reported_at} 12:00+08", ewkb_hex(r.geometry))
         for r in frames["request"].itertuples()))
     rows["resource"] = copy_rows(session, "resource", (
-        "id", "district_code", "community_id", "name", "kind", "details", "location"), (
+        "id", "district_code", "community_id", "name", "kind", "details", "location", "floor_area_m2",
+        "members"), (
         (off["resource"] + int(r.id), district, cid(r.community_code), r.name, r.kind, r.details,
-         ewkb_hex(r.geometry)) for r in frames["resource"].itertuples()))
+         ewkb_hex(r.geometry), *particulars_from_details(r.details))
+        for r in frames["resource"].itertuples()))
     for table in off:
         sync_sequence(session, table)
     return rows

@@ -13,6 +13,7 @@ from gisgrid.coverage.plan import require_coverage
 from gisgrid.db.audit_store import record_event
 from gisgrid.db.engine import note_lookup_change
 from gisgrid.db.models import Plan
+from gisgrid.db.resource_store import assign_resource_grids
 from gisgrid.errors import ConflictError, EffectiveDateError, NotFoundError
 from gisgrid.plans.teams import require_teams
 from gisgrid.requests.follow import follow_plan
@@ -83,6 +84,7 @@ def activate_plan(session: Session, plan_id: int, *, effective_from: dt.date | N
     assigned = assign_plan(session, plan.id)
     # Open requests follow their place to the new grids (closed ones keep theirs).
     rerouted = follow_plan(session, plan.id, actor=actor)
+    assign_resource_grids(session)   # resources too, by the same owner rule (migration 0011)
     note_lookup_change(session)     # lookups answer from this plan once this commits
     record_event(session, "activate", "plan", plan.id, actor=actor,
                  details={"effective_from": start.isoformat(), "retired": [p.id for p in previous],

@@ -12,6 +12,8 @@ import datetime as dt
 import math
 from typing import Any
 
+from gisgrid.rules import PUBLIC_PLACE_CELL_DEG
+
 __all__ = ["public_position", "request_answer"]
 
 
@@ -24,7 +26,8 @@ def public_position(lon: float, lat: float) -> tuple[float, float]:
     so that a request made at a home (a leaking roof) does not give away the household's
     exact position (cell centres, not rounded values: rounded values can fall on places
     that were themselves laid out on round coordinates)."""
-    return (round(math.floor(lon * 1e4) / 1e4 + 5e-5, 5), round(math.floor(lat * 1e4) / 1e4 + 5e-5, 5))
+    c = PUBLIC_PLACE_CELL_DEG
+    return (round(math.floor(lon / c) * c + c / 2, 5), round(math.floor(lat / c) * c + c / 2, 5))
 
 
 def request_answer(row: dict[str, Any], *, team_names: bool = True, precise: bool = False,

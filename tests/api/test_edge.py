@@ -213,7 +213,7 @@ def test_errors_of_the_static_files_are_json(client) -> None:
 
 
 def test_pages_send_a_csp_with_their_own_inline_scripts_frame_denial_and_nosniff(client) -> None:
-    r = client.get("/maps/")
+    r = client.get("/maps/grids")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     csp = dict(d.strip().split(" ", 1) for d in r.headers["content-security-policy"].split(";"))
     hashes = script_hashes(r.content)
@@ -229,7 +229,7 @@ def test_the_basemap_tile_servers_are_allowed_as_images(settings: Settings) -> N
     osm = settings.model_copy(update={"server": settings.server.model_copy(update={"tiles_url": "osm"}),
                                       "limits": LimitSettings(work_processes=1)})
     with TestClient(create_app(osm)) as c:
-        csp = c.get("/maps/").headers["content-security-policy"]
+        csp = c.get("/maps/grids").headers["content-security-policy"]
     assert "img-src 'self' data: blob: https://tile.openstreetmap.org" in csp
 
 

@@ -139,7 +139,11 @@ def samples(engine: Engine) -> Iterator[dict[str, list]]:
            "lon": [lon], "lat": [lat], "q": [address], "before": [active],
            # OGC API Features: every collection, and the first features of each.
            "collection_id": ["areas", "grids", f"plan-{holed}", "streets", "shops", "resources",
-                             "requests"], "feature_id": [1, 2]}
+                             "requests"], "feature_id": [1, 2],
+           "resource_id": [1],
+           # Vector tiles: every layer of a tile over the demo (an old epoch: redirected).
+           "epoch": [0], "crs": ["wgs84"], "layer": ["grids", "households", "shops", "requests", "resources"],
+           "z": [12], "x": [3296], "y": [1575]}
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM plan WHERE id = :d"), {"d": holed})
         conn.execute(text("DELETE FROM request_reporter WHERE name = '赵测试员'"))

@@ -49,7 +49,10 @@ class OfflineLoad:
 
     def is_tile(self, resource_type, url):
         """A basemap tile, the only thing allowed to fail: an image from outside, or one
-        whose URL is a {z}/{x}/{y} or WMTS tile address (an intranet tile server)."""
+        whose URL is a {z}/{x}/{y} or WMTS tile address (an intranet tile server); or a
+        fetch from outside (MapLibre loads raster tiles with fetch)."""
+        if resource_type in ("fetch", "xhr"):   # MapLibre fetches raster tiles
+            return urlparse(url).hostname not in self.hosts
         if resource_type != "image":
             return False
         return urlparse(url).hostname not in self.hosts or bool(TILE_URL.search(url))

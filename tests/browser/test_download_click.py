@@ -15,7 +15,7 @@ def test_clicking_the_geopackage_link_on_the_map_downloads_the_active_grids(live
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            context, load, _ = open_offline(browser, f"{live_server}/maps/", live_server)
+            context, load, _ = open_offline(browser, f"{live_server}/maps/grids", live_server)
             link = load.page.locator(f'.gisgrid-downloads[data-plan="{plan["id"]}"] a', has_text="GeoPackage")
             with load.page.expect_download() as info:
                 link.click()

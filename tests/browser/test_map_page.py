@@ -1,4 +1,4 @@
-"""The real server's /maps/ page in headless Chromium with no internet: it still draws."""
+"""The real server's /maps/grids page in headless Chromium with no internet: it still draws."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ def chromium():
 
 @pytest.fixture
 def offline_map(chromium, live_server):
-    """The /maps/ page loaded with the internet cut off (only the gisgrid host answers)."""
-    context, load, _response = open_offline(chromium, f"{live_server}/maps/", live_server)
+    """The /maps/grids page loaded with the internet cut off (only the gisgrid host answers)."""
+    context, load, _response = open_offline(chromium, f"{live_server}/maps/grids", live_server)
     yield load
     context.close()
 
