@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session
 
 from gisgrid.db.request_store import reroute_open
+from gisgrid.db.resource_store import assign_resource_grids
 
 
 def place_in(engine: Engine, community: str, *, kind: str = "household") -> tuple[float, float]:
@@ -48,5 +49,8 @@ def cleanup(engine: Engine) -> Iterator[list[int]]:
 
 def requests_follow(conn: Connection, plan_id: int) -> None:
     """After a test put a plan back in force by hand (not by activation): its open requests
-    go back to its grids, as an activation would have sent them."""
-    reroute_open(Session(bind=conn), plan_id)
+    go back to its grids and resources to their owning grids, as an activation would have
+    sent them."""
+    session = Session(bind=conn)
+    reroute_open(session, plan_id)
+    assign_resource_grids(session)

@@ -30,6 +30,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gisgrid.db.request_store import reroute_open
+from gisgrid.db.resource_store import assign_resource_grids
 from gisgrid.plans.assignment import grid_figures
 
 pytestmark = pytest.mark.browser
@@ -150,7 +151,9 @@ def test_activation_from_the_page_explains_the_team_gate_and_goes_through_with_a
             conn.execute(
                 text("UPDATE plan SET status = 'active', effective_to = NULL WHERE id = :a"), {"a": active}
             )
-            reroute_open(Session(bind=conn), active)   # its open requests back to its grids
+            restored = Session(bind=conn)
+            reroute_open(restored, active)   # its open requests back to its grids,
+            assign_resource_grids(restored)  # resources too, as an activation would
         made.remove(plan["id"])
 
 
