@@ -1,14 +1,15 @@
 """Requests: intake through the API, routing side by side with a naive PostGIS route, and stats.
 
-Usage: ``.venv/bin/python bench/requests_bench.py [--intakes 10000] [--clients 8]
-[--naive 2000] [--stats-rows 100000] [--reps 5]``
+Usage: ``.venv/bin/python bench/requests_bench.py [--intakes 10000] [--clients 8] [--batch 500]
+[--api-reps 3] [--naive 2000] [--stats-rows 100000] [--reps 5] [--skip-api]``
 
 On the Yuyang demo in its own database (``gisgrid_bench_requests``, loaded once):
 
-1. **API intake**: ``gisgrid``'s app under uvicorn, one worker, ``POST /v1/requests``
-   ``--intakes`` times (household positions, random categories) from ``--clients``
-   keep-alive HTTP clients in threads of this process; every answer 201 with a grid and a
-   deadline. Intakes per second over the whole run.
+1. **API intake**: ``gisgrid``'s app under uvicorn, one worker, ``--intakes`` requests
+   (household positions, random categories) taken in two ways side by side, medians of
+   ``--api-reps`` runs: ``POST /v1/requests`` from ``--clients`` keep-alive HTTP clients in
+   threads of this process, and ``POST /v1/requests/batch`` in batches of ``--batch`` from
+   one client; every answer 201 with a grid and a deadline. Intakes per second.
 2. **Routing, in process, one transaction per request** (``--naive`` requests each):
    ``gisgrid.requests.take_in`` with the in-memory lookup index, against the obvious
    route: per request one PostGIS query (``ST_Contains`` on the active plan's grids, GiST,
@@ -86,41 +87,67 @@ def start_server(url: str, port: int) -> subprocess.Popen:
     raise RuntimeError("the server did not start")
 
 
-def api_intake(url: str, engine, n: int, clients: int) -> dict:
+def _bodies(engine, n: int, seed: int) -> list[dict]:
+    xy = positions(engine, n, seed=seed)
+    rng = np.random.default_rng(seed + 1)
+    return [{"lon": float(x), "lat": float(y), "category": CATEGORIES[int(rng.integers(6))],
+             "source": "hotline_12345", "description": "bench",
+             "reporter": {"name": "测试", "phone": "19900000000"}} for x, y in xy]
+
+
+def _routed(answer: dict) -> bool:
+    return bool(answer.get("due_at") and answer.get("grid"))
+
+
+def api_intake(url: str, engine, n: int, clients: int, batch: int, reps: int) -> dict:
+    """Single POSTs (``clients`` keep-alive clients) and batches of ``batch`` (one client, one
+    batch at a time), ``n`` requests each, on one server; rates per repeat."""
     with session_scope(engine) as s:
         token = add_user(s, f"bench-{time.time_ns()}", "consumer", actor="bench").token
-    xy = positions(engine, n)
-    rng = np.random.default_rng(9)
-    bodies = [{"lon": float(x), "lat": float(y), "category": CATEGORIES[int(rng.integers(6))],
-               "source": "hotline_12345", "description": "bench",
-               "reporter": {"name": "测试", "phone": "19900000000"}} for x, y in xy]
     port = 18000 + os.getpid() % 1000
     proc = start_server(url, port)
     base = f"http://127.0.0.1:{port}"
+    headers = {"Authorization": f"Bearer {token}"}
     local = threading.local()
     bad: list[str] = []
 
     def post(body: dict) -> None:
         client = getattr(local, "client", None)
         if client is None:
-            client = local.client = httpx.Client(base_url=base, timeout=30,
-                                                 headers={"Authorization": f"Bearer {token}"})
+            client = local.client = httpx.Client(base_url=base, timeout=30, headers=headers)
         r = client.post("/v1/requests", json=body)
-        if r.status_code != 201 or not r.json()["due_at"] or not r.json()["grid"]:
+        if r.status_code != 201 or not _routed(r.json()):
             bad.append(r.text[:200])
 
+    def post_batches(bodies: list[dict]) -> None:
+        with httpx.Client(base_url=base, timeout=120, headers=headers) as client:
+            for i in range(0, len(bodies), batch):
+                part = bodies[i:i + batch]
+                r = client.post("/v1/requests/batch", json={"requests": part})
+                answers = r.json().get("requests") if r.status_code == 201 else None
+                if not answers or len(answers) != len(part) or not all(map(_routed, answers)):
+                    bad.append(r.text[:200])
+
+    rates: dict[str, list[float]] = {"single": [], "batch": []}
     try:
-        for body in bodies[:50]:              # warm: the index, the rules, the pool
+        for body in _bodies(engine, 50, 1):      # warm: the index, the rules, the pool
             post(body)
-        start = time.perf_counter()
-        with ThreadPoolExecutor(clients) as pool:
-            list(pool.map(post, bodies[50:]))
-        took = time.perf_counter() - start
+        post_batches(_bodies(engine, batch, 2))
+        for rep in range(reps):
+            bodies = _bodies(engine, n, 100 + rep)
+            start = time.perf_counter()
+            with ThreadPoolExecutor(clients) as pool:
+                list(pool.map(post, bodies))
+            rates["single"].append(n / (time.perf_counter() - start))
+            bodies = _bodies(engine, n, 200 + rep)
+            start = time.perf_counter()
+            post_batches(bodies)
+            rates["batch"].append(n / (time.perf_counter() - start))
     finally:
         proc.terminate()
         proc.wait(timeout=20)
     assert not bad, bad[:3]
-    return {"intakes": n - 50, "seconds": took, "per_s": (n - 50) / took}
+    return rates
 
 
 NAIVE_ROUTE = text("""
@@ -271,6 +298,8 @@ def main() -> None:
     ap.add_argument("--intakes", type=int, default=10_000)
     ap.add_argument("--skip-api", action="store_true", help="Leave out the API intake")
     ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--batch", type=int, default=500, help="Requests per POST /v1/requests/batch")
+    ap.add_argument("--api-reps", type=int, default=3, help="Repeats of each API intake run")
     ap.add_argument("--naive", type=int, default=2_000)
     ap.add_argument("--stats-rows", type=int, default=100_000)
     ap.add_argument("--reps", type=int, default=5)
@@ -279,10 +308,14 @@ def main() -> None:
     engine = make_engine(url, pool_size=4)
     print(f"started {utc_now().isoformat(timespec='seconds')}")
     if not args.skip_api:
-        a = api_intake(url, engine, args.intakes, args.clients)
-        print(f"API intake, 1 uvicorn worker, {args.clients} clients: "
-              f"{a['intakes']:,} in {a['seconds']:.1f} s "
-              f"= {a['per_s']:,.0f} intakes/s (each 201, routed, deadline set)")
+        a = api_intake(url, engine, args.intakes, args.clients, args.batch, args.api_reps)
+        single, batch = statistics.median(a["single"]), statistics.median(a["batch"])
+        print(f"API intake, 1 uvicorn worker, {args.intakes:,} requests a run, medians of {args.api_reps} "
+              f"(each 201, routed, deadline set):")
+        print(f"  POST /v1/requests, {args.clients} clients: {single:,.0f} intakes/s "
+              f"(runs: {', '.join(f'{x:,.0f}' for x in a['single'])})")
+        print(f"  POST /v1/requests/batch, {args.batch} a batch, 1 client: {batch:,.0f} intakes/s "
+              f"(runs: {', '.join(f'{x:,.0f}' for x in a['batch'])}); {batch / single:.1f}x single")
     r = routing(engine, args.naive) if args.naive else None
     r and print(f"in-process intake, one transaction each, {r['n']:,} requests: with the lookup index "
           f"{r['n'] / r['index_s']:,.0f}/s, with the naive ST_Contains route {r['n'] / r['naive_s']:,.0f}/s "
