@@ -103,6 +103,9 @@ def api_intake(url: str, engine, n: int, clients: int, batch: int, reps: int) ->
     """Single POSTs (``clients`` keep-alive clients) and batches of ``batch`` (one client, one
     batch at a time), ``n`` requests each, on one server; rates per repeat."""
     with session_scope(engine) as s:
+        # Every run starts from the same table: the intakes of earlier runs removed (their
+        # open requests would be the next run's likely duplicates, more of them each run).
+        s.execute(text("DELETE FROM request WHERE description = 'bench'"))
         token = add_user(s, f"bench-{time.time_ns()}", "consumer", actor="bench").token
     port = 18000 + os.getpid() % 1000
     proc = start_server(url, port)

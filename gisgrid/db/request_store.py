@@ -44,7 +44,11 @@ def nearby_sql(limit: str = ":limit", *, lon: str = ":lon", lat: str = ":lat", d
     """Open requests of ``cat`` within ``within`` m of (``lon``, ``lat``), nearest first, but
     those ``skip`` leaves out: a box on the GiST index of locations, then the geodesic
     distance. The one duplicates rule of single intakes, batches and reads (the arguments
-    are SQL expressions: parameters, or the columns of a batch's rows)."""
+    are SQL expressions: parameters, or the columns of a batch's rows). The category test
+    is written so that no index can serve it: without a constant point the planner
+    misjudges the box and ANDs it with the category index, reading every open request of
+    the category (tens of thousands of rows) per point, where the box alone reads a few
+    dozen."""
     return f"""
         SELECT t.id,
                round(ST_Distance(t.location::geography, p.pt::geography)::numeric, 1)::float AS distance_m,
@@ -52,7 +56,7 @@ def nearby_sql(limit: str = ":limit", *, lon: str = ":lon", lat: str = ":lat", d
         FROM (SELECT ST_SetSRID(ST_MakePoint({lon}, {lat}), 4326) AS pt) p
         JOIN request t ON t.location && ST_MakeEnvelope({lon} - {dlon}, {lat} - {dlat}, {lon} + {dlon},
                                                         {lat} + {dlat}, 4326)
-        WHERE t.category = {cat} AND {OPEN_REQUEST_SQL} AND {skip}
+        WHERE (t.category = {cat}) IS TRUE AND {OPEN_REQUEST_SQL} AND {skip}
           AND ST_DWithin(t.location::geography, p.pt::geography, {within})
         ORDER BY 2, t.id LIMIT {limit}"""
 
