@@ -6,10 +6,12 @@ Usage: ``.venv/bin/python bench/requests_bench.py [--intakes 10000] [--clients 8
 On the Yuyang demo in its own database (``gisgrid_bench_requests``, loaded once):
 
 1. **API intake**: ``gisgrid``'s app under uvicorn, one worker, ``--intakes`` requests
-   (household positions, random categories) taken in two ways side by side, medians of
+   (household positions, random categories) taken in three ways side by side, medians of
    ``--api-reps`` runs: ``POST /v1/requests`` from ``--clients`` keep-alive HTTP clients in
-   threads of this process, and ``POST /v1/requests/batch`` in batches of ``--batch`` from
-   one client; every answer 201 with a grid and a deadline. Intakes per second.
+   threads of this process, each in its own transaction (``GISGRID_GROUP_INTAKE=false``)
+   and with group commit (the default), and ``POST /v1/requests/batch`` in batches of
+   ``--batch`` from one client; every answer 201 with a grid and a deadline. Intakes per
+   second; every run starts from the same table (the bench's earlier intakes deleted).
 2. **Routing, in process, one transaction per request** (``--naive`` requests each):
    ``gisgrid.requests.take_in`` with the in-memory lookup index, against the obvious
    route: per request one PostGIS query (``ST_Contains`` on the active plan's grids, GiST,
@@ -70,8 +72,9 @@ def positions(engine, n: int, seed: int = 5) -> np.ndarray:
     return xy[np.random.default_rng(seed).integers(0, len(xy), n)]
 
 
-def start_server(url: str, port: int) -> subprocess.Popen:
-    env = {**os.environ, "GISGRID_DATABASE_URL": url, "GISGRID_TILES_URL": "none"}
+def start_server(url: str, port: int, *, group_intake: bool = True) -> subprocess.Popen:
+    env = {**os.environ, "GISGRID_DATABASE_URL": url, "GISGRID_TILES_URL": "none",
+           "GISGRID_GROUP_INTAKE": "true" if group_intake else "false"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--port", str(port),
          "--workers", "1", "--log-level", "warning", "--no-access-log"],
@@ -100,15 +103,16 @@ def _routed(answer: dict) -> bool:
 
 
 def api_intake(url: str, engine, n: int, clients: int, batch: int, reps: int) -> dict:
-    """Single POSTs (``clients`` keep-alive clients) and batches of ``batch`` (one client, one
-    batch at a time), ``n`` requests each, on one server; rates per repeat."""
+    """``n`` requests taken in three ways, ``reps`` runs each, on one uvicorn worker: single
+    POSTs (``clients`` keep-alive clients) each in its own transaction (the server with
+    ``GISGRID_GROUP_INTAKE=false``: before group commit) and with group commit (the
+    default), and batches of ``batch`` from one client, one batch at a time. Rates per run."""
     with session_scope(engine) as s:
         # Every run starts from the same table: the intakes of earlier runs removed (their
         # open requests would be the next run's likely duplicates, more of them each run).
         s.execute(text("DELETE FROM request WHERE description = 'bench'"))
         token = add_user(s, f"bench-{time.time_ns()}", "consumer", actor="bench").token
     port = 18000 + os.getpid() % 1000
-    proc = start_server(url, port)
     base = f"http://127.0.0.1:{port}"
     headers = {"Authorization": f"Bearer {token}"}
     local = threading.local()
@@ -131,24 +135,31 @@ def api_intake(url: str, engine, n: int, clients: int, batch: int, reps: int) ->
                 if not answers or len(answers) != len(part) or not all(map(_routed, answers)):
                     bad.append(r.text[:200])
 
-    rates: dict[str, list[float]] = {"single": [], "batch": []}
-    try:
-        for body in _bodies(engine, 50, 1):      # warm: the index, the rules, the pool
-            post(body)
-        post_batches(_bodies(engine, batch, 2))
-        for rep in range(reps):
-            bodies = _bodies(engine, n, 100 + rep)
-            start = time.perf_counter()
-            with ThreadPoolExecutor(clients) as pool:
-                list(pool.map(post, bodies))
-            rates["single"].append(n / (time.perf_counter() - start))
-            bodies = _bodies(engine, n, 200 + rep)
-            start = time.perf_counter()
-            post_batches(bodies)
-            rates["batch"].append(n / (time.perf_counter() - start))
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+    def singles(bodies: list[dict]) -> None:
+        with ThreadPoolExecutor(clients) as pool:
+            list(pool.map(post, bodies))
+
+    def timed(run, bodies: list[dict]) -> float:
+        with session_scope(engine) as s:     # every run starts from the same table
+            s.execute(text("DELETE FROM request WHERE description = 'bench'"))
+        start = time.perf_counter()
+        run(bodies)
+        return len(bodies) / (time.perf_counter() - start)
+
+    rates: dict[str, list[float]] = {"single": [], "grouped": [], "batch": []}
+    for group in (False, True):
+        proc = start_server(url, port, group_intake=group)
+        local.__dict__.clear()
+        try:
+            singles(_bodies(engine, 50, 1))      # warm: the index, the rules, the pool
+            post_batches(_bodies(engine, batch, 2))
+            for rep in range(reps):
+                rates["grouped" if group else "single"].append(timed(singles, _bodies(engine, n, 100 + rep)))
+                if group:
+                    rates["batch"].append(timed(post_batches, _bodies(engine, n, 200 + rep)))
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
     assert not bad, bad[:3]
     return rates
 
@@ -312,13 +323,15 @@ def main() -> None:
     print(f"started {utc_now().isoformat(timespec='seconds')}")
     if not args.skip_api:
         a = api_intake(url, engine, args.intakes, args.clients, args.batch, args.api_reps)
-        single, batch = statistics.median(a["single"]), statistics.median(a["batch"])
+        med = {k: statistics.median(v) for k, v in a.items()}
         print(f"API intake, 1 uvicorn worker, {args.intakes:,} requests a run, medians of {args.api_reps} "
               f"(each 201, routed, deadline set):")
-        print(f"  POST /v1/requests, {args.clients} clients: {single:,.0f} intakes/s "
-              f"(runs: {', '.join(f'{x:,.0f}' for x in a['single'])})")
-        print(f"  POST /v1/requests/batch, {args.batch} a batch, 1 client: {batch:,.0f} intakes/s "
-              f"(runs: {', '.join(f'{x:,.0f}' for x in a['batch'])}); {batch / single:.1f}x single")
+        for key, what in (("single", f"POST /v1/requests, {args.clients} clients, one transaction each "
+                                     "(GISGRID_GROUP_INTAKE=false)"),
+                          ("grouped", f"POST /v1/requests, {args.clients} clients, group commit (default)"),
+                          ("batch", f"POST /v1/requests/batch, {args.batch} a batch, 1 client")):
+            print(f"  {what}: {med[key]:,.0f} intakes/s ({med[key] / med['single']:.1f}x one transaction "
+                  f"each; runs: {', '.join(f'{x:,.0f}' for x in a[key])})")
     r = routing(engine, args.naive) if args.naive else None
     r and print(f"in-process intake, one transaction each, {r['n']:,} requests: with the lookup index "
           f"{r['n'] / r['index_s']:,.0f}/s, with the naive ST_Contains route {r['n'] / r['naive_s']:,.0f}/s "

@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import Reader, SignedIn, access_settings
 from api.deps import SessionDep
 from api.heavy import BULK_BODY
+from api.intake_group import IntakeGroups
 from api.schemas.errors import route_responses
 from api.schemas.requests import (
     Categories,
@@ -50,7 +51,7 @@ from gisgrid.requests import (
     request_stats,
     take_in,
 )
-from gisgrid.requests.batch import MAX_BATCH, check_batch_size, take_in_batch
+from gisgrid.requests.batch import MAX_BATCH, check_batch_size, take_in_batch, take_in_group
 from gisgrid.requests.intake import DUPLICATE_M
 from gisgrid.rules import CHINA_TZ, today
 
@@ -97,12 +98,50 @@ def _intake_unit(request: Request, doc: dict[str, Any], who: Principal) -> dict[
             raise DatabaseUnavailableError("the database is unreachable; try again later") from exc
 
 
+def _group_unit(app: Any, items: list[tuple[dict[str, Any], Principal]]) -> list[Any]:
+    """Intakes that arrived together, written as one group (``api.intake_group``): the
+    answer or the error of each, as :func:`intake_for` would give it alone."""
+    on = today()
+    index = app.state.lookups.ready(on) or app.state.lookups.get(on)
+
+    def resolve(q: str) -> dict[str, Any]:
+        gaz, view = app.state.addresses.get(on)
+        return lookup_address(None, q, gazetteer=gaz, view=view, rooms=False)
+
+    cache = getattr(app.state, "request_rules", None) or RulesCache()
+    app.state.request_rules = cache
+    with app.state.sessionmaker() as session:
+        try:
+            out = take_in_group(session, [(doc, who.user) for doc, who in items], index=index,
+                                rules=cache.get(session), resolve_address=resolve)
+            session.commit()
+        except OperationalError as exc:
+            session.rollback()
+            raise DatabaseUnavailableError("the database is unreachable; try again later") from exc
+    public = app.state.settings.access.public_team_names
+    for taken, (_, who) in zip(out, items, strict=True):
+        if isinstance(taken, dict) and not who.sees_team_names(public):
+            taken["team"] = [{"role": m["role"], "name": None} for m in taken["team"]]
+    return out
+
+
+def intake_groups(request: Request) -> IntakeGroups:
+    """The app's queue of single intakes written by group commit, made on first use."""
+    groups = getattr(request.app.state, "intake_groups", None)
+    if groups is None:
+        app = request.app
+        groups = app.state.intake_groups = IntakeGroups(lambda items: _group_unit(app, items))
+    return groups
+
+
 @router.post("", status_code=201, summary="Take a request in: routed at once to the grid owning its place",
              response_model=RequestTaken, responses=route_responses(400, 401, 404, 422, 503))
 async def create_request(body: RequestIn, request: Request, who: SignedIn) -> dict[str, Any]:
-    # The hot path of intake: the whole unit of work in one hop to a worker thread (a
-    # session dependency and a sync route would take three).
     doc = body.model_dump(exclude_none=True, mode="json")
+    if request.app.state.settings.server.group_intake:
+        # Intakes arriving together are written together: one thread hop, one commit.
+        return await intake_groups(request).submit(doc, who)
+    # One intake, one unit of work in one hop to a worker thread.
     return await run_in_threadpool(_intake_unit, request, doc, who)
 
 

@@ -24,7 +24,7 @@ __all__ = ["insert_requests"]
 
 _COLUMNS = """id int, grid int, overlays jsonb, lon float8, lat float8, cat text, title text,
     descr text, source text, address text, conf float8, photos jsonb, stage text, at timestamptz,
-    due timestamptz, name text, phone text, has_reporter boolean, details jsonb"""
+    due timestamptz, name text, phone text, has_reporter boolean, details jsonb, actor text"""
 
 _WRITE = f"""
     WITH i AS (SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS i({_COLUMNS})),
@@ -46,7 +46,7 @@ _WRITE = f"""
     rep AS (INSERT INTO request_reporter (request_id, name, phone, first_request_id, at)
             SELECT i.id, i.name, i.phone, i.id, i.at FROM i WHERE i.has_reporter ORDER BY i.id),
     ev AS (INSERT INTO request_event (request_id, kind, to_stage, at, actor, details)
-           SELECT i.id, 'intake', i.stage, i.at, :actor, i.details FROM i ORDER BY i.id)
+           SELECT i.id, 'intake', i.stage, i.at, i.actor, i.details FROM i ORDER BY i.id)
     SELECT count(*) FROM ins"""
 
 # Each request sees the open requests already stored and the earlier ones of its batch
@@ -64,8 +64,9 @@ _DUPLICATES = """
 def insert_requests(session: Session, rows: Sequence[dict[str, Any]], *, actor: str | None,
                     duplicates_within_m: float) -> list[tuple[int, list[dict[str, Any]]]]:
     """Requests routed to their grids (as :func:`gisgrid.db.request_store.insert_request`,
-    each row its keyword arguments but ``actor`` and ``duplicates_within_m``), written
-    set-based; (id, likely duplicates) of each, in order. The caller commits."""
+    each row its keyword arguments but ``duplicates_within_m``; ``actor`` for the rows
+    without their own), written set-based; (id, likely duplicates) of each, in order.
+    The caller commits."""
     if not rows:
         return []
     ids = sorted(session.execute(text(
@@ -81,12 +82,12 @@ def insert_requests(session: Session, rows: Sequence[dict[str, Any]], *, actor: 
             "at": _iso(r["reported_at"]), "due": None if r["due_at"] is None else _iso(r["due_at"]),
             "name": reporter.get("name"), "phone": reporter.get("phone"),
             "has_reporter": bool(reporter.get("name") or reporter.get("phone")),
-            "details": {"grid": r["grid_id"], "overlays": r["overlay_ids"]}})
+            "details": {"grid": r["grid_id"], "overlays": r["overlay_ids"]},
+            "actor": r.get("actor", actor)})
         dlon, dlat = box_deg(r["lat"], duplicates_within_m)
         probes.append({"id": rid, "lon": r["lon"], "lat": r["lat"], "cat": r["category"],
                        "dlon": dlon, "dlat": dlat})
-    written = session.execute(text(_WRITE), {"rows": orjson.dumps(docs).decode(),
-                                             "actor": actor}).scalar_one()
+    written = session.execute(text(_WRITE), {"rows": orjson.dumps(docs).decode()}).scalar_one()
     if written != len(rows):       # a grid deleted since the index was built
         raise ConflictError(f"{len(rows) - written} of {len(rows)} requests were routed to a grid that no "
                             "longer exists (a plan changed meanwhile); send the batch again")

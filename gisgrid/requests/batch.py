@@ -23,7 +23,7 @@ from gisgrid.lookup.index import LookupIndex
 from gisgrid.requests.intake import DUPLICATE_M, Intake, Routed, Rules, route_intake
 from gisgrid.rules import utc_now
 
-__all__ = ["MAX_BATCH", "check_batch_size", "take_in_batch"]
+__all__ = ["MAX_BATCH", "check_batch_size", "take_in_batch", "take_in_group"]
 
 #: Most requests in one batch: a batch is one transaction (its rows locked until it
 #: commits) and one answer held in memory; more is refused with 413 naming the limit.
@@ -97,3 +97,28 @@ def take_in_batch(session: Session, docs: Sequence[dict[str, Any]], *, index: Lo
             raise at_index(exc, i) from exc
     stored = insert_requests(session, [r.row() for r in routed], actor=actor, duplicates_within_m=DUPLICATE_M)
     return [r.answer(rid, dups) for r, (rid, dups) in zip(routed, stored, strict=True)]
+
+
+def take_in_group(session: Session, items: Sequence[tuple[dict[str, Any], str | None]], *,
+                  index: LookupIndex, rules: Rules,
+                  resolve_address: Callable[[str], dict[str, Any]] | None = None,
+                  now: dt.datetime | None = None) -> list[dict[str, Any] | GisGridError]:
+    """Independent intakes (document, actor) written together (group commit): the answer of
+    each, or the error it would have met alone. Unlike a batch, one bad request fails only
+    itself; the others are stored set-based, each seeing the ones before it as likely
+    duplicates, as if they had been posted one after the other. The caller commits."""
+    received = now or utc_now()
+    out: list[dict[str, Any] | GisGridError] = []
+    routed: list[tuple[int, Routed, str | None]] = []
+    for i, (doc, actor) in enumerate(items):
+        try:
+            routed.append((i, route_intake(Intake.from_dict(doc), index=index, rules=rules,
+                                           resolve_address=resolve_address, now=received), actor))
+            out.append({})
+        except GisGridError as exc:
+            out.append(exc)
+    stored = insert_requests(session, [{**r.row(), "actor": actor} for _, r, actor in routed],
+                             actor=None, duplicates_within_m=DUPLICATE_M)
+    for (i, r, _), (rid, dups) in zip(routed, stored, strict=True):
+        out[i] = r.answer(rid, dups)
+    return out

@@ -195,3 +195,27 @@ def test_the_batch_route_is_documented_with_its_body_and_errors(client) -> None:
     assert {"201", "400", "401", "404", "413", "422", "503"} <= set(op["responses"])
     assert op["responses"]["201"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/RequestBatchTaken"}
+
+
+def test_single_posts_arriving_together_are_each_answered_as_if_posted_one_after_another(
+        client, accounts, engine: Engine) -> None:
+    """Group commit: concurrent POST /v1/requests may be written together; each still sees
+    exactly the requests stored before it, and a bad one fails alone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    lon, lat = place_in(engine, "学院社区")
+    good = {"lon": lon, "lat": lat, "category": "dispute", **ME}
+    bad = {"lon": 100.0, "lat": 30.0, "category": "dispute", **ME}
+    bodies = [bad if i % 5 == 4 else good for i in range(15)]
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(
+            lambda b: client.post("/v1/requests", json=b, headers=accounts["staff"].headers), bodies))
+    refused = [r for r, b in zip(answers, bodies, strict=True) if b is bad]
+    assert [(r.status_code, r.json()["code"]) for r in refused] == [(404, "outside_coverage")] * 3
+    taken = sorted((check(r) for r, b in zip(answers, bodies, strict=True) if b is good),
+                   key=lambda a: a["id"])
+    assert [r.status_code for r, b in zip(answers, bodies, strict=True) if b is good] == [201] * 12
+    ours = {a["id"] for a in taken}
+    for k, a in enumerate(taken):
+        assert sorted(d["id"] for d in a["duplicates"] if d["id"] in ours) == [t["id"] for t in taken[:k]]
+        assert a["grid"] == taken[0]["grid"] and a["due_at"]

@@ -18,6 +18,7 @@ from gisgrid.crs import wgs84_to_gcj02
 from gisgrid.errors import InvalidInputError, OutsideCoverageError, TooLargeError, UnknownCategoryError
 from gisgrid.lookup.point import index_for
 from gisgrid.requests import Intake, Rules, take_in, take_in_batch
+from gisgrid.requests.batch import take_in_group
 from gisgrid.rules import CHINA_TZ
 
 NOW = dt.datetime(2026, 12, 4, 16, 30, tzinfo=CHINA_TZ)      # a Friday afternoon: deadlines cross a weekend
@@ -140,3 +141,28 @@ def test_a_batch_over_the_limit_or_empty_is_refused(session: Session) -> None:
     assert caught.value.details["limit"] == len(docs) - 1
     with pytest.raises(InvalidInputError, match="no request"):
         take_in_batch(session, [], index=index, rules=rules)
+
+
+def test_a_group_of_single_intakes_fails_only_the_bad_one_and_stores_the_others_as_in_order(
+        session: Session) -> None:
+    docs = _docs(session)
+    index, rules = index_for(session, 1), Rules.load(session)
+    outside = {"lon": 100.0, "lat": 30.0, "category": "parking"}
+    items = [(docs[4], "a"), (outside, "b"), (docs[5], "c"), ({"category": "parking"}, "d"), (docs[4], "e")]
+    before = session.execute(text("SELECT count(*) FROM request")).scalar_one()
+    out = take_in_group(session, items, index=index, rules=rules, now=NOW)
+    assert isinstance(out[1], OutsideCoverageError) and isinstance(out[3], InvalidInputError)
+    assert "index" not in (out[1].details or {})            # its own error, as alone
+    a, c, e = out[0], out[2], out[4]
+    assert session.execute(text("SELECT count(*) FROM request")).scalar_one() == before + 3
+    assert a["id"] < c["id"] < e["id"]
+    assert a["id"] in [d["id"] for d in c["duplicates"]] and c["id"] not in [d["id"] for d in a["duplicates"]]
+    assert [(d["id"], d["distance_m"]) for d in e["duplicates"][:2]] == [(a["id"], 0.0), (c["id"], 30.0)]
+    actors = session.execute(text("""SELECT actor FROM request_event WHERE request_id = ANY(:ids)
+        AND kind = 'intake' ORDER BY request_id"""), {"ids": [a["id"], c["id"], e["id"]]}).scalars().all()
+    assert actors == ["a", "c", "e"]
+    alone_tx = session.begin_nested()
+    alone = take_in(session, Intake.from_dict(docs[5]), index=index, rules=rules, now=NOW)
+    alone_tx.rollback()
+    assert {k: v for k, v in c.items() if k not in ("id", "duplicates")} == {
+        k: v for k, v in alone.items() if k not in ("id", "duplicates")}
