@@ -70,8 +70,9 @@ class ServerSettings(BaseSettings):
     group_intake: bool = Field(
         default=True,
         description="Single intakes (POST /v1/requests) arriving together are written together, "
-        "one statement per table and one commit per group (group commit); false: one "
-        "transaction each.",
+        "one statement per table and one commit per group (group commit), so concurrent "
+        "intakes see each other as likely duplicates; false: one transaction each (concurrent "
+        "ones do not see each other's uncommitted rows).",
     )
     node_modules: Path = Field(
         default=Path(__file__).resolve().parent.parent / "node_modules",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import Engine, text
@@ -199,9 +200,9 @@ def test_the_batch_route_is_documented_with_its_body_and_errors(client) -> None:
 
 def test_single_posts_arriving_together_are_each_answered_as_if_posted_one_after_another(
         client, accounts, engine: Engine) -> None:
-    """Group commit: concurrent POST /v1/requests may be written together; each still sees
-    exactly the requests stored before it, and a bad one fails alone."""
-    from concurrent.futures import ThreadPoolExecutor
+    """Group commit (the default): concurrent POST /v1/requests, written together, each see
+    exactly the requests stored before them (one transaction each could not: concurrent
+    transactions miss each other's rows), and a bad one fails alone."""
 
     lon, lat = place_in(engine, "学院社区")
     good = {"lon": lon, "lat": lat, "category": "dispute", **ME}
@@ -219,3 +220,4 @@ def test_single_posts_arriving_together_are_each_answered_as_if_posted_one_after
     for k, a in enumerate(taken):
         assert sorted(d["id"] for d in a["duplicates"] if d["id"] in ours) == [t["id"] for t in taken[:k]]
         assert a["grid"] == taken[0]["grid"] and a["due_at"]
+    assert client.app.state.intake_groups is not None
