@@ -135,7 +135,7 @@ def intake_groups(request: Request) -> IntakeGroups:
 
 
 @router.post("", status_code=201, summary="Take a request in: routed at once to the grid owning its place",
-             response_model=RequestTaken, responses=route_responses(400, 401, 404, 422, 503))
+             response_model=RequestTaken, responses=route_responses(400, 401, 404, 409, 422, 503))
 async def create_request(body: RequestIn, request: Request, who: SignedIn) -> dict[str, Any]:
     doc = body.model_dump(exclude_none=True, mode="json")
     if request.app.state.settings.server.group_intake:
