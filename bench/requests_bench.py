@@ -1,14 +1,17 @@
 """Requests: intake through the API, routing side by side with a naive PostGIS route, and stats.
 
-Usage: ``.venv/bin/python bench/requests_bench.py [--intakes 10000] [--clients 8]
-[--naive 2000] [--stats-rows 100000] [--reps 5]``
+Usage: ``.venv/bin/python bench/requests_bench.py [--intakes 10000] [--clients 8] [--batch 500]
+[--api-reps 3] [--naive 2000] [--stats-rows 100000] [--reps 5] [--skip-api]``
 
 On the Yuyang demo in its own database (``gisgrid_bench_requests``, loaded once):
 
-1. **API intake**: ``gisgrid``'s app under uvicorn, one worker, ``POST /v1/requests``
-   ``--intakes`` times (household positions, random categories) from ``--clients``
-   keep-alive HTTP clients in threads of this process; every answer 201 with a grid and a
-   deadline. Intakes per second over the whole run.
+1. **API intake**: ``gisgrid``'s app under uvicorn, one worker, ``--intakes`` requests
+   (household positions, random categories) taken in three ways side by side, medians of
+   ``--api-reps`` runs: ``POST /v1/requests`` from ``--clients`` keep-alive HTTP clients in
+   threads of this process, each in its own transaction (``GISGRID_GROUP_INTAKE=false``)
+   and with group commit (the default), and ``POST /v1/requests/batch`` in batches of
+   ``--batch`` from one client; every answer 201 with a grid and a deadline. Intakes per
+   second; every run starts from the same table (the bench's earlier intakes deleted).
 2. **Routing, in process, one transaction per request** (``--naive`` requests each):
    ``gisgrid.requests.take_in`` with the in-memory lookup index, against the obvious
    route: per request one PostGIS query (``ST_Contains`` on the active plan's grids, GiST,
@@ -59,6 +62,8 @@ def database() -> str:
     with session_scope(engine) as s:
         if not s.execute(text("SELECT 1 FROM admin_area WHERE code = '610802'")).first():
             load_demo(s)
+        # The bench deletes its intakes between runs; deleting a request clears master_id
+        # wherever it points there (ON DELETE SET NULL): migration 0010 indexes master_id.
     engine.dispose()
     return url
 
@@ -69,8 +74,9 @@ def positions(engine, n: int, seed: int = 5) -> np.ndarray:
     return xy[np.random.default_rng(seed).integers(0, len(xy), n)]
 
 
-def start_server(url: str, port: int) -> subprocess.Popen:
-    env = {**os.environ, "GISGRID_DATABASE_URL": url, "GISGRID_TILES_URL": "none"}
+def start_server(url: str, port: int, *, group_intake: bool = True) -> subprocess.Popen:
+    env = {**os.environ, "GISGRID_DATABASE_URL": url, "GISGRID_TILES_URL": "none",
+           "GISGRID_GROUP_INTAKE": "true" if group_intake else "false"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--port", str(port),
          "--workers", "1", "--log-level", "warning", "--no-access-log"],
@@ -86,41 +92,78 @@ def start_server(url: str, port: int) -> subprocess.Popen:
     raise RuntimeError("the server did not start")
 
 
-def api_intake(url: str, engine, n: int, clients: int) -> dict:
+def _bodies(engine, n: int, seed: int) -> list[dict]:
+    xy = positions(engine, n, seed=seed)
+    rng = np.random.default_rng(seed + 1)
+    return [{"lon": float(x), "lat": float(y), "category": CATEGORIES[int(rng.integers(6))],
+             "source": "hotline_12345", "description": "bench",
+             "reporter": {"name": "测试", "phone": "19900000000"}} for x, y in xy]
+
+
+def _routed(answer: dict) -> bool:
+    return bool(answer.get("due_at") and answer.get("grid"))
+
+
+def api_intake(url: str, engine, n: int, clients: int, batch: int, reps: int) -> dict:
+    """``n`` requests taken in three ways, ``reps`` runs each, on one uvicorn worker: single
+    POSTs (``clients`` keep-alive clients) each in its own transaction (the server with
+    ``GISGRID_GROUP_INTAKE=false``: before group commit) and with group commit (the
+    default), and batches of ``batch`` from one client, one batch at a time. Rates per run."""
     with session_scope(engine) as s:
+        # Every run starts from the same table: the intakes of earlier runs removed (their
+        # open requests would be the next run's likely duplicates, more of them each run).
+        s.execute(text("DELETE FROM request WHERE description = 'bench'"))
         token = add_user(s, f"bench-{time.time_ns()}", "consumer", actor="bench").token
-    xy = positions(engine, n)
-    rng = np.random.default_rng(9)
-    bodies = [{"lon": float(x), "lat": float(y), "category": CATEGORIES[int(rng.integers(6))],
-               "source": "hotline_12345", "description": "bench",
-               "reporter": {"name": "测试", "phone": "19900000000"}} for x, y in xy]
     port = 18000 + os.getpid() % 1000
-    proc = start_server(url, port)
     base = f"http://127.0.0.1:{port}"
+    headers = {"Authorization": f"Bearer {token}"}
     local = threading.local()
     bad: list[str] = []
 
     def post(body: dict) -> None:
         client = getattr(local, "client", None)
         if client is None:
-            client = local.client = httpx.Client(base_url=base, timeout=30,
-                                                 headers={"Authorization": f"Bearer {token}"})
+            client = local.client = httpx.Client(base_url=base, timeout=30, headers=headers)
         r = client.post("/v1/requests", json=body)
-        if r.status_code != 201 or not r.json()["due_at"] or not r.json()["grid"]:
+        if r.status_code != 201 or not _routed(r.json()):
             bad.append(r.text[:200])
 
-    try:
-        for body in bodies[:50]:              # warm: the index, the rules, the pool
-            post(body)
-        start = time.perf_counter()
+    def post_batches(bodies: list[dict]) -> None:
+        with httpx.Client(base_url=base, timeout=120, headers=headers) as client:
+            for i in range(0, len(bodies), batch):
+                part = bodies[i:i + batch]
+                r = client.post("/v1/requests/batch", json={"requests": part})
+                answers = r.json().get("requests") if r.status_code == 201 else None
+                if not answers or len(answers) != len(part) or not all(map(_routed, answers)):
+                    bad.append(r.text[:200])
+
+    def singles(bodies: list[dict]) -> None:
         with ThreadPoolExecutor(clients) as pool:
-            list(pool.map(post, bodies[50:]))
-        took = time.perf_counter() - start
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+            list(pool.map(post, bodies))
+
+    def timed(run, bodies: list[dict]) -> float:
+        with session_scope(engine) as s:     # every run starts from the same table
+            s.execute(text("DELETE FROM request WHERE description = 'bench'"))
+        start = time.perf_counter()
+        run(bodies)
+        return len(bodies) / (time.perf_counter() - start)
+
+    rates: dict[str, list[float]] = {"single": [], "grouped": [], "batch": []}
+    for group in (False, True):
+        proc = start_server(url, port, group_intake=group)
+        local.__dict__.clear()
+        try:
+            singles(_bodies(engine, 50, 1))      # warm: the index, the rules, the pool
+            post_batches(_bodies(engine, batch, 2))
+            for rep in range(reps):
+                rates["grouped" if group else "single"].append(timed(singles, _bodies(engine, n, 100 + rep)))
+                if group:
+                    rates["batch"].append(timed(post_batches, _bodies(engine, n, 200 + rep)))
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
     assert not bad, bad[:3]
-    return {"intakes": n - 50, "seconds": took, "per_s": (n - 50) / took}
+    return rates
 
 
 NAIVE_ROUTE = text("""
@@ -271,6 +314,8 @@ def main() -> None:
     ap.add_argument("--intakes", type=int, default=10_000)
     ap.add_argument("--skip-api", action="store_true", help="Leave out the API intake")
     ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--batch", type=int, default=500, help="Requests per POST /v1/requests/batch")
+    ap.add_argument("--api-reps", type=int, default=3, help="Repeats of each API intake run")
     ap.add_argument("--naive", type=int, default=2_000)
     ap.add_argument("--stats-rows", type=int, default=100_000)
     ap.add_argument("--reps", type=int, default=5)
@@ -279,10 +324,16 @@ def main() -> None:
     engine = make_engine(url, pool_size=4)
     print(f"started {utc_now().isoformat(timespec='seconds')}")
     if not args.skip_api:
-        a = api_intake(url, engine, args.intakes, args.clients)
-        print(f"API intake, 1 uvicorn worker, {args.clients} clients: "
-              f"{a['intakes']:,} in {a['seconds']:.1f} s "
-              f"= {a['per_s']:,.0f} intakes/s (each 201, routed, deadline set)")
+        a = api_intake(url, engine, args.intakes, args.clients, args.batch, args.api_reps)
+        med = {k: statistics.median(v) for k, v in a.items()}
+        print(f"API intake, 1 uvicorn worker, {args.intakes:,} requests a run, medians of {args.api_reps} "
+              f"(each 201, routed, deadline set):")
+        for key, what in (("single", f"POST /v1/requests, {args.clients} clients, one transaction each "
+                                     "(GISGRID_GROUP_INTAKE=false)"),
+                          ("grouped", f"POST /v1/requests, {args.clients} clients, group commit (default)"),
+                          ("batch", f"POST /v1/requests/batch, {args.batch} a batch, 1 client")):
+            print(f"  {what}: {med[key]:,.0f} intakes/s ({med[key] / med['single']:.1f}x one transaction "
+                  f"each; runs: {', '.join(f'{x:,.0f}' for x in a[key])})")
     r = routing(engine, args.naive) if args.naive else None
     r and print(f"in-process intake, one transaction each, {r['n']:,} requests: with the lookup index "
           f"{r['n'] / r['index_s']:,.0f}/s, with the naive ST_Contains route {r['n'] / r['naive_s']:,.0f}/s "

@@ -67,6 +67,13 @@ class ServerSettings(BaseSettings):
         description="Lookups answer from memory; check the database for changes at most this "
         "often (seconds; 0 = before every lookup). Changes made through this server count at once.",
     )
+    group_intake: bool = Field(
+        default=True,
+        description="Single intakes (POST /v1/requests) arriving together are written together, "
+        "one statement per table and one commit per group (group commit), so concurrent "
+        "intakes see each other as likely duplicates; false: one transaction each (concurrent "
+        "ones do not see each other's uncommitted rows).",
+    )
     node_modules: Path = Field(
         default=Path(__file__).resolve().parent.parent / "node_modules",
         description="Where `npm ci` put the map page assets (Leaflet etc.).",

@@ -12,16 +12,23 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Reader, SignedIn, access_settings
 from api.deps import SessionDep
+from api.heavy import BULK_BODY
+from api.intake_group import IntakeGroups
 from api.schemas.errors import route_responses
 from api.schemas.requests import (
     Categories,
+    RequestBatchIn,
+    RequestBatchTaken,
     RequestIn,
     RequestOut,
     RequestPage,
@@ -32,7 +39,7 @@ from api.schemas.requests import (
 from gisgrid.access import Principal
 from gisgrid.address.lookup import lookup_address
 from gisgrid.db import request_store
-from gisgrid.errors import DatabaseUnavailableError, RequestNotFoundError
+from gisgrid.errors import DatabaseUnavailableError, InvalidJSONError, RequestNotFoundError
 from gisgrid.export.requests import STATS_XLSX, stats_workbook
 from gisgrid.requests import (
     REQUEST_STAGES,
@@ -44,6 +51,7 @@ from gisgrid.requests import (
     request_stats,
     take_in,
 )
+from gisgrid.requests.batch import MAX_BATCH, check_batch_size, take_in_batch, take_in_group
 from gisgrid.requests.intake import DUPLICATE_M
 from gisgrid.rules import CHINA_TZ, today
 
@@ -90,13 +98,116 @@ def _intake_unit(request: Request, doc: dict[str, Any], who: Principal) -> dict[
             raise DatabaseUnavailableError("the database is unreachable; try again later") from exc
 
 
+def _group_unit(app: Any, items: list[tuple[dict[str, Any], Principal]]) -> list[Any]:
+    """Intakes that arrived together, written as one group (``api.intake_group``): the
+    answer or the error of each, as :func:`intake_for` would give it alone."""
+    on = today()
+    index = app.state.lookups.ready(on) or app.state.lookups.get(on)
+
+    def resolve(q: str) -> dict[str, Any]:
+        gaz, view = app.state.addresses.get(on)
+        return lookup_address(None, q, gazetteer=gaz, view=view, rooms=False)
+
+    cache = getattr(app.state, "request_rules", None) or RulesCache()
+    app.state.request_rules = cache
+    with app.state.sessionmaker() as session:
+        try:
+            out = take_in_group(session, [(doc, who.user) for doc, who in items], index=index,
+                                rules=cache.get(session), resolve_address=resolve)
+            session.commit()
+        except OperationalError as exc:
+            session.rollback()
+            raise DatabaseUnavailableError("the database is unreachable; try again later") from exc
+    public = app.state.settings.access.public_team_names
+    for taken, (_, who) in zip(out, items, strict=True):
+        if isinstance(taken, dict) and not who.sees_team_names(public):
+            taken["team"] = [{"role": m["role"], "name": None} for m in taken["team"]]
+    return out
+
+
+def intake_groups(request: Request) -> IntakeGroups:
+    """The app's queue of single intakes written by group commit, made on first use."""
+    groups = getattr(request.app.state, "intake_groups", None)
+    if groups is None:
+        app = request.app
+        groups = app.state.intake_groups = IntakeGroups(lambda items: _group_unit(app, items))
+    return groups
+
+
 @router.post("", status_code=201, summary="Take a request in: routed at once to the grid owning its place",
-             response_model=RequestTaken, responses=route_responses(400, 401, 404, 422, 503))
+             response_model=RequestTaken, responses=route_responses(400, 401, 404, 409, 422, 503))
 async def create_request(body: RequestIn, request: Request, who: SignedIn) -> dict[str, Any]:
-    # The hot path of intake: the whole unit of work in one hop to a worker thread (a
-    # session dependency and a sync route would take three).
     doc = body.model_dump(exclude_none=True, mode="json")
+    if request.app.state.settings.server.group_intake:
+        # Intakes arriving together are written together: one thread hop, one commit.
+        return await intake_groups(request).submit(doc, who)
+    # One intake, one unit of work in one hop to a worker thread.
     return await run_in_threadpool(_intake_unit, request, doc, who)
+
+
+_BATCH_BODY = {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "required": ["requests"], "additionalProperties": False,
+    "properties": {"requests": {"type": "array", "minItems": 1, "maxItems": MAX_BATCH,
+                                "items": {"$ref": "#/components/schemas/RequestIn"},
+                                "description": "Each as POST /v1/requests takes it"}}}}}}
+
+
+def _batch_docs(raw: bytes) -> list[dict[str, Any]]:
+    """The batch's requests checked as ``POST /v1/requests`` checks one (422 naming the item)."""
+    try:
+        doc = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidJSONError("The request body is not valid JSON (NaN and Infinity are not JSON).") from exc
+    if isinstance(doc, dict) and isinstance(doc.get("requests"), list):
+        check_batch_size(len(doc["requests"]))
+    try:
+        body = RequestBatchIn.model_validate(doc)
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]) from None
+    return [r.model_dump(exclude_none=True, mode="json") for r in body.requests]
+
+
+def _batch_unit(request: Request, raw: bytes, who: Principal) -> bytes:
+    """A batch as one unit of work in one worker thread: parsed, routed, written, committed."""
+    docs = _batch_docs(raw)
+    on = today()
+    lookups = request.app.state.lookups
+    index = lookups.ready(on) or lookups.get(on)
+
+    def resolve(q: str) -> dict[str, Any]:
+        gaz, view = request.app.state.addresses.get(on)
+        return lookup_address(None, q, gazetteer=gaz, view=view, rooms=False)
+
+    with request.app.state.sessionmaker() as session:
+        try:
+            taken = take_in_batch(session, docs, index=index, rules=rules_of(request).get(session),
+                                  resolve_address=resolve, actor=who.user)
+            session.commit()
+        except OperationalError as exc:
+            session.rollback()
+            raise DatabaseUnavailableError("the database is unreachable; try again later") from exc
+    if not who.sees_team_names(access_settings(request).public_team_names):
+        for t in taken:
+            t["team"] = [{"role": m["role"], "name": None} for m in t["team"]]
+    return orjson.dumps({"requests": taken})
+
+
+@router.post("/batch", status_code=201,
+             summary=f"Take many requests in at once (at most {MAX_BATCH:,}): all or none, each routed "
+                     "and answered as it would be alone",
+             description="For systems that forward many requests (the 12345 hotline, patrol apps "
+                         "syncing after being offline). One transaction: a request that fails stops "
+                         "the batch with its error, naming its index (`details.index`), and nothing "
+                         "is written. Likely duplicates of each request are the open requests "
+                         "already stored and the earlier requests of its batch.",
+             openapi_extra={"requestBody": _BATCH_BODY, BULK_BODY: True},
+             responses=route_responses(400, 401, 404, 409, 413, 422, 503, ok=RequestBatchTaken, status=201))
+async def create_requests(request: Request, who: SignedIn) -> Response:
+    raw = await request.body()
+    async with request.app.state.batch_slots:
+        body = await run_in_threadpool(_batch_unit, request, raw, who)
+    return Response(body, status_code=201, media_type="application/json")
 
 
 def _view(request: Request, session: Any, row: dict[str, Any], who: Principal, *,

@@ -77,6 +77,20 @@ class RequestTaken(BaseModel):
     duplicates: list[Duplicate] = Field(description="Likely duplicates, nearest first")
 
 
+class RequestBatchIn(BaseModel):
+    """Many requests at once (``POST /v1/requests/batch``): all taken in, or none."""
+
+    model_config = ConfigDict(extra="forbid")
+    requests: list[RequestIn] = Field(description="Each as POST /v1/requests takes it; at most 1,000 "
+                                      "(413 beyond)")
+
+
+class RequestBatchTaken(BaseModel):
+    """The answer of a batch: each request's intake answer, in the batch's order."""
+
+    requests: list[RequestTaken]
+
+
 class RequestEvent(BaseModel):
     """One thing that happened to a request (signed-in callers only)."""
 

@@ -54,10 +54,11 @@ def read_requests(path: Path) -> list[dict[str, Any]]:
 @requests_app.command("import")
 def import_cmd(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="JSONL, JSON or CSV")],
                dry_run: DryRun = False) -> None:
-    """Take in every request of FILE, routed to its grid (one transaction: all or nothing)."""
+    """Take in every request of FILE, routed to its grid (one transaction: all or nothing;
+    written set-based, as ``POST /v1/requests/batch`` writes)."""
     from gisgrid.address.lookup import lookup_address
     from gisgrid.lookup.point import index_for
-    from gisgrid.requests import Intake, Rules, take_in
+    from gisgrid.requests import MAX_BATCH, Rules, take_in_batch
 
     try:
         docs = read_requests(file)
@@ -67,19 +68,28 @@ def import_cmd(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
         index, rules = index_for(s, len(docs)), Rules.load(s)
         stages: dict[str, int] = {}
         flagged = 0
-        for i, doc in enumerate(docs, start=1):
+        # Batches of the API's limit, in one transaction: a batch sees the ones before it.
+        for first in range(0, len(docs), MAX_BATCH):
+            chunk = []
+            for i, doc in enumerate(docs[first:first + MAX_BATCH], start=first + 1):
+                try:
+                    if isinstance(doc, dict) and isinstance(doc.get("reported_at"), str):
+                        doc = {**doc, "reported_at": dt.datetime.fromisoformat(doc["reported_at"])}
+                except ValueError as exc:
+                    raise InvalidInputError(f"{file.name} request {i}: {exc}; nothing imported") from exc
+                chunk.append(doc)
             try:
-                if isinstance(doc, dict) and isinstance(doc.get("reported_at"), str):
-                    doc = {**doc, "reported_at": dt.datetime.fromisoformat(doc["reported_at"])}
-                taken = take_in(s, Intake.from_dict(doc), index=index, rules=rules, actor=ACTOR,
-                                resolve_address=lambda q: lookup_address(s, q, rooms=False))
+                taken = take_in_batch(s, chunk, index=index, rules=rules, actor=ACTOR,
+                                      resolve_address=lambda q: lookup_address(s, q, rooms=False))
             except GisGridError as exc:     # its own code, the line named
-                exc.message = f"{file.name} request {i}: {exc.message}; nothing imported"
+                cause = exc.__cause__ if isinstance(exc.__cause__, GisGridError) else exc
+                at = (exc.details or {}).get("index")
+                where = f"request {first + at + 1}" if at is not None else f"requests {first + 1}-"
+                exc.message = f"{file.name} {where}: {cause.message}; nothing imported"
                 raise
-            except ValueError as exc:
-                raise InvalidInputError(f"{file.name} request {i}: {exc}; nothing imported") from exc
-            stages[taken["stage"]] = stages.get(taken["stage"], 0) + 1
-            flagged += bool(taken["duplicates"])
+            for t in taken:
+                stages[t["stage"]] = stages.get(t["stage"], 0) + 1
+                flagged += bool(t["duplicates"])
         counts = ", ".join(f"{k} {v}" for k, v in sorted(stages.items()))
         typer.echo(f"{len(docs)} requests taken in: {counts}; {flagged} with likely duplicates")
 

@@ -322,7 +322,7 @@ class Request(Base):
     closed_on_time: Mapped[bool | None] = mapped_column(Boolean)
     days_to_close: Mapped[float | None] = mapped_column(Float)
     escalation: Mapped[int] = mapped_column(SmallInteger, server_default="0")
-    master_id: Mapped[int | None] = mapped_column(ForeignKey("request.id", ondelete="SET NULL"))
+    master_id: Mapped[int | None] = mapped_column(ForeignKey("request.id", ondelete="SET NULL"), index=True)
     referred_to: Mapped[str | None] = mapped_column(String(100))
     returned: Mapped[int] = mapped_column(Integer, server_default="0")
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -17,11 +17,12 @@ from sqlalchemy.orm import Session
 from gisgrid.db.owners import OPEN_REQUEST_SQL, owners_sql
 from gisgrid.rules import BASE_KINDS_SQL, OVERDUE_SQL
 
-__all__ = ["add_event", "add_reporter", "area_name", "calendar_days", "categories",
+__all__ = ["add_event", "add_reporter", "area_name", "box_deg", "calendar_days", "categories",
            "child_areas",
            "district_request_ids", "districts", "events", "get_requests", "holidays", "insert_request",
-           "list_requests", "lock_request", "move_reporters", "nearby_open", "overdue_open", "reporters",
-           "remove_holiday", "request_places", "reroute_open", "restart", "set_category", "set_holiday",
+           "list_requests", "lock_request", "move_reporters", "nearby_open", "nearby_sql",
+           "overdue_open", "reporters", "remove_holiday", "request_places", "reroute_open", "restart",
+           "set_category", "set_holiday",
            "stats", "update_request"]
 
 
@@ -37,22 +38,30 @@ def holidays(session: Session) -> tuple[list[dt.date], list[dt.date]]:
     return [d for d, w in rows if not w], [d for d, w in rows if w]
 
 
-def _nearby_sql(limit: str = ":limit") -> str:
-    """Open requests of ``:cat`` within ``:within`` m of (``:lon``, ``:lat``), nearest first:
-    a box on the GiST index of locations, then the geodesic distance."""
+def nearby_sql(limit: str = ":limit", *, lon: str = ":lon", lat: str = ":lat", dlon: str = ":dlon",
+               dlat: str = ":dlat", cat: str = ":cat", within: str = ":within",
+               skip: str = "t.id IS DISTINCT FROM :exclude") -> str:
+    """Open requests of ``cat`` within ``within`` m of (``lon``, ``lat``), nearest first, but
+    those ``skip`` leaves out: a box on the GiST index of locations, then the geodesic
+    distance. The one duplicates rule of single intakes, batches and reads (the arguments
+    are SQL expressions: parameters, or the columns of a batch's rows). The category test
+    is written so that no index can serve it: without a constant point the planner
+    misjudges the box and ANDs it with the category index, reading every open request of
+    the category (tens of thousands of rows) per point, where the box alone reads a few
+    dozen."""
     return f"""
         SELECT t.id,
                round(ST_Distance(t.location::geography, p.pt::geography)::numeric, 1)::float AS distance_m,
                t.stage
-        FROM (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS pt) p
-        JOIN request t ON t.location && ST_MakeEnvelope(:lon - :dlon, :lat - :dlat, :lon + :dlon,
-                                                        :lat + :dlat, 4326)
-        WHERE t.category = :cat AND {OPEN_REQUEST_SQL} AND t.id IS DISTINCT FROM :exclude
-          AND ST_DWithin(t.location::geography, p.pt::geography, :within)
+        FROM (SELECT ST_SetSRID(ST_MakePoint({lon}, {lat}), 4326) AS pt) p
+        JOIN request t ON t.location && ST_MakeEnvelope({lon} - {dlon}, {lat} - {dlat}, {lon} + {dlon},
+                                                        {lat} + {dlat}, 4326)
+        WHERE (t.category = {cat}) IS TRUE AND {OPEN_REQUEST_SQL} AND {skip}
+          AND ST_DWithin(t.location::geography, p.pt::geography, {within})
         ORDER BY 2, t.id LIMIT {limit}"""
 
 
-def _box(lat: float, within_m: float) -> tuple[float, float]:
+def box_deg(lat: float, within_m: float) -> tuple[float, float]:
     dlat = within_m * 1.01 / 110_574.0
     return dlat / max(math.cos(math.radians(min(abs(lat), 89.0))), 1e-6), dlat
 
@@ -61,8 +70,8 @@ def nearby_open(session: Session, lon: float, lat: float, category: str, *, with
                 exclude: int | None = None, limit: int = 20) -> list[dict[str, Any]]:
     """Open requests of ``category`` within ``within_m`` metres (geodesic), nearest first,
     whatever their grid: ``[{"id", "distance_m", "stage"}]``."""
-    dlon, dlat = _box(lat, within_m)
-    rows = session.execute(text(_nearby_sql()), {
+    dlon, dlat = box_deg(lat, within_m)
+    rows = session.execute(text(nearby_sql()), {
         "lon": lon, "lat": lat, "dlon": dlon, "dlat": dlat, "cat": category, "exclude": exclude,
         "within": within_m, "limit": limit})
     return [dict(r._mapping) for r in rows]
@@ -78,7 +87,7 @@ def insert_request(session: Session, *, grid_id: int, overlay_ids: list[int], lo
     worker read from the grid), its reporter and its intake event, and the open requests
     of its category within ``duplicates_within_m`` (as :func:`nearby_open`, seen before the
     insert): one statement, one round trip. Returns (id, duplicates)."""
-    dlon, dlat = _box(lat, duplicates_within_m)
+    dlon, dlat = box_deg(lat, duplicates_within_m)
     params = {"grid": grid_id, "overlays": overlay_ids, "lon": lon, "lat": lat, "cat": category,
               "title": title, "descr": description, "source": source, "address": address,
               "conf": confidence, "photos": photos, "stage": stage, "at": reported_at, "due": due_at,
@@ -90,7 +99,7 @@ def insert_request(session: Session, *, grid_id: int, overlay_ids: list[int], lo
         WITH dup AS (SELECT coalesce(json_agg(json_build_object('id', d.id, 'distance_m', d.distance_m,
                                                                 'stage', d.stage)
                                                ORDER BY d.distance_m, d.id), '[]') AS list
-                     FROM (""" + _nearby_sql("20") + """) d),
+                     FROM (""" + nearby_sql("20") + """) d),
         g AS (SELECT id, plan_id, community_id, district_code FROM grid WHERE id = :grid),
         ins AS (
             INSERT INTO request (district_code, community_id, title, category, description, stage,

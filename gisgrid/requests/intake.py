@@ -31,8 +31,8 @@ from gisgrid.lookup.point import wgs84_point
 from gisgrid.requests.clock import WorkCalendar
 from gisgrid.rules import utc_now
 
-__all__ = ["DUPLICATE_M", "REGISTER_CONFIDENCE", "SOURCES", "Intake", "Routing", "Rules", "RulesCache",
-           "route_answer", "take_in"]
+__all__ = ["DUPLICATE_M", "REGISTER_CONFIDENCE", "SOURCES", "Intake", "Routed", "Routing", "Rules",
+           "RulesCache", "route_answer", "route_intake", "take_in"]
 
 #: Where requests come from (free text is refused: the figures are counted by source).
 SOURCES = ("hotline_12345", "patrol", "walk_in", "wechat", "open311", "phone", "app", "letter", "import")
@@ -225,6 +225,51 @@ def take_in(session: Session, intake: Intake, *, index: LookupIndex, rules: Rule
     ...         "source": "patrol"}), index=index, rules=Rules.load(session))["stage"]  # doctest: +SKIP
     'registered'
     """
+    routed = route_intake(intake, index=index, rules=rules, resolve_address=resolve_address, now=now)
+    rid, duplicates = request_store.insert_request(session, **routed.row(), actor=actor,
+                                                   duplicates_within_m=DUPLICATE_M)
+    return routed.answer(rid, duplicates)
+
+
+@dataclass(frozen=True)
+class Routed:
+    """A checked request with its place, routing, stage and deadline: ready to be stored."""
+
+    intake: Intake
+    routing: Routing
+    lon: float
+    lat: float
+    confidence: float | None
+    stage: str
+    received: dt.datetime
+    due: dt.datetime | None
+    title: str
+
+    def row(self) -> dict[str, Any]:
+        """The storage's arguments (:func:`gisgrid.db.request_store.insert_request`)."""
+        i = self.intake
+        return {"grid_id": self.routing.grid["id"], "overlay_ids": [o["id"] for o in self.routing.overlays],
+                "lon": self.lon, "lat": self.lat, "category": i.category, "title": self.title,
+                "description": i.description, "source": i.source, "address": i.address,
+                "confidence": self.confidence, "photos": list(i.photos), "reporter": i.reporter,
+                "stage": self.stage, "reported_at": self.received, "due_at": self.due}
+
+    def answer(self, rid: int, duplicates: list[dict[str, Any]]) -> dict[str, Any]:
+        """The contract's answer of ``POST /v1/requests`` once stored as ``rid``."""
+        r = self.routing
+        return {"id": rid, "stage": self.stage, "category": self.intake.category, "grid": r.grid,
+                "overlays": r.overlays, "community": r.community,
+                "team": [s for s in r.staff if s.get("role") in ("leader", "full_time")],
+                "due_at": None if self.due is None else self.due.isoformat(), "duplicates": duplicates}
+
+
+def route_intake(intake: Intake, *, index: LookupIndex, rules: Rules,
+                 resolve_address: Callable[[str], dict[str, Any]] | None = None,
+                 now: dt.datetime | None = None) -> Routed:
+    """Locate and route a checked request, its stage and deadline set (nothing stored).
+
+    Raises as :func:`take_in` does (outside coverage, unknown category, unresolvable address).
+    """
     limit = rules.limit(intake.category)
     received = intake.reported_at or now or utc_now()
     confidence = None
@@ -248,17 +293,8 @@ def take_in(session: Session, intake: Intake, *, index: LookupIndex, rules: Rule
     register = confidence is None or confidence >= REGISTER_CONFIDENCE
     stage = "registered" if register else "accepted"
     due = rules.calendar.deadline(received, limit) if register else None
-    title = intake.title or _title(intake, rules)
-    rid, duplicates = request_store.insert_request(
-        session, grid_id=routing.grid["id"], overlay_ids=[o["id"] for o in routing.overlays],
-        lon=wlon, lat=wlat, category=intake.category, title=title, description=intake.description,
-        source=intake.source, address=intake.address, confidence=confidence, photos=list(intake.photos),
-        reporter=intake.reporter, stage=stage, reported_at=received, due_at=due, actor=actor,
-        duplicates_within_m=DUPLICATE_M)
-    return {"id": rid, "stage": stage, "category": intake.category, "grid": routing.grid,
-            "overlays": routing.overlays, "community": routing.community,
-            "team": [s for s in routing.staff if s.get("role") in ("leader", "full_time")],
-            "due_at": None if due is None else due.isoformat(), "duplicates": duplicates}
+    return Routed(intake, routing, wlon, wlat, confidence, stage, received, due,
+                  intake.title or _title(intake, rules))
 
 
 def _title(intake: Intake, rules: Rules) -> str:

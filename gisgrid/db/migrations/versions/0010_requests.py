@@ -116,6 +116,9 @@ def upgrade() -> None:
     op.create_check_constraint("request_escalation", "request", "escalation BETWEEN 0 AND 2")
     op.create_index("ix_request_stage", "request", ["stage"])
     op.create_index("ix_request_grid_id", "request", ["grid_id"])
+    # Deleting a request sets its duplicates' master_id to NULL: without this index, one
+    # scan of the table per deleted row (a delete of 10,000 ran past 5 minutes).
+    op.create_index("ix_request_master_id", "request", ["master_id"])
     op.create_index("ix_request_reported_at", "request", ["reported_at"])
     op.create_index("ix_request_due_open", "request", ["due_at"],
                     postgresql_where=sa.text("stage NOT IN ('closed', 'duplicate')"))
@@ -152,7 +155,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("request_event")
     op.drop_table("request_reporter")
-    for name in ("ix_request_due_open", "ix_request_reported_at", "ix_request_grid_id", "ix_request_stage"):
+    for name in ("ix_request_due_open", "ix_request_reported_at", "ix_request_master_id", "ix_request_grid_id",
+                 "ix_request_stage"):
         op.drop_index(name, "request")
     op.drop_constraint("request_escalation", "request")
     for name in ("updated_at", "returned", "referred_to", "master_id", "escalation", "days_to_close",
