@@ -1,8 +1,10 @@
 """Figures of grids made of units: totals, pieces (contiguity) and compactness.
 
 The editor computes the same figures in the browser on every stroke
-(``maps/editor/metrics.js``); this is the reference they are tested against, and what
-the server reports with a save.
+(``maps/editor/state.js``); this is the reference they are tested against (the browser's
+figures equal these in tests/browser/test_editor_tools.py, the saved plan's in
+tests/db/test_editor_edits.py). The server does not report them with a save: the page's
+figures are what a planner sees.
 
 Contiguity: a grid is one piece when its units are connected through shared edges of
 at least 1 m (:data:`gisgrid.blocks.graph.MIN_SHARED_EDGE_M`: units meeting only at a
