@@ -144,7 +144,9 @@ function relabel() {
   if (app.labels) app.labels.retext();
 }
 
-map.on('load', () => {
+function start() {
+  if (app.started) return;
+  app.started = true;
   addOverlays(map, {epoch: index.epoch, crs: app.basemap.crs,
                     data: standalone ? Object.fromEntries(Object.entries(bundle.data).map(([k, v]) => [k, shiftGeoJSON(v)])) : null});
   app.labels = new Labels(map, index.grids);
@@ -178,4 +180,18 @@ map.on('load', () => {
     } else setTimeout(settle, 50);
   };
   settle();
-});
+}
+map.on('load', start);
+// Under load a map's first frame sometimes never comes (the style and its tiles are in,
+// but nothing asked for a render, so 'load' never fires and the overlays never come):
+// ask for frames until 'load', and start from the loaded style if it still does not fire.
+let nudges = 0;
+const nudge = () => {
+  if (app.started) return;
+  nudges += 1;
+  if (nudges > 10 && map.isStyleLoaded()) { start(); return; }
+  map.resize();
+  map.triggerRepaint();
+  setTimeout(nudge, 300);
+};
+setTimeout(nudge, 300);
